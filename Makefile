@@ -1,0 +1,49 @@
+# Two commands: `make lab` (work on the course) and `make test` (check everything).
+# Both create .venv on first use and are quick afterwards.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Extra arguments for JupyterLab, e.g. `make lab LAB_ARGS="--port=8890 --no-browser"`.
+LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Parallel test workers; each notebook and each module's grading run stays on one worker.
+TEST_WORKERS ?= 2
+
+.PHONY: install lab test build check work lint clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	touch $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS)
+
+test: install
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# Regenerate tinytorch/ and release/ from source/ (and strip notebook outputs).
+build: install
+	$(BIN)/python tools/build.py
+
+# Fail when tinytorch/ or release/ is out of date with source/.
+check: install
+	$(BIN)/python tools/build.py --check
+
+# Copy each released module into work/ (git-ignored) unless it is already there.
+work:
+	@mkdir -p work
+	@for m in release/*/; do name=$$(basename $$m); \
+	  if [ -e work/$$name ]; then echo "keeping your work/$$name"; \
+	  else cp -r $$m work/$$name && echo "created work/$$name"; fi; done
+
+lint: install
+	$(BIN)/ruff check tools tests benchmarks nbgrader_config.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

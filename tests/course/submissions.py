@@ -1,0 +1,130 @@
+"""Sample submissions for the grading round trip: planted bugs and misbehaving notebooks.
+
+Each module lists, in tests/course/planted/NN_name.py, bugs that a plausible learner writes: the visible tests still pass, and
+the named hidden integration cells must catch them. Every hidden cell of every module must
+be named by at least one bug (tests/course/test_grading.py checks this).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader_course import cell_source
+
+
+@dataclass(frozen=True)
+class PlantedBug:
+    name: str
+    cell: str  # grade_id of the solution cell to change
+    find: str  # text that occurs exactly once in that cell
+    replace: str
+    fails: frozenset  # hidden cells that must drop to 0; every other cell keeps full points
+
+
+def bug(name, cell, find, replace, *fails):
+    return PlantedBug(name, cell, find, replace, frozenset(fails))
+
+
+def _load_planted_bugs() -> dict[str, list[PlantedBug]]:
+    """tests/course/planted/NN_name.py holds BUGS, the planted bugs of module NN_name."""
+    found = {}
+    for path in sorted(Path(__file__).with_name("planted").glob("[0-9][0-9]_*.py")):
+        spec = importlib.util.spec_from_file_location(f"planted_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found[path.stem] = module.BUGS
+    return found
+
+
+PLANTED_BUGS = _load_planted_bugs()
+
+
+def find_cell(notebook: dict, grade_id: str) -> dict:
+    for cell in notebook["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(f"no cell with grade_id {grade_id!r}")
+
+
+def grade_ids(notebook: dict, kind: str) -> list[str]:
+    """grade_ids of the solution cells (kind='solution') or graded test cells (kind='grade')."""
+    return [
+        cell["metadata"]["nbgrader"]["grade_id"]
+        for cell in notebook["cells"]
+        if cell.get("metadata", {}).get("nbgrader", {}).get(kind)
+    ]
+
+
+def edited(notebook: dict, grade_id: str, change) -> dict:
+    """A copy of the notebook with `change(source) -> new source` applied to one cell."""
+    result = copy.deepcopy(notebook)
+    cell = find_cell(result, grade_id)
+    cell["source"] = change(cell_source(cell))
+    return result
+
+
+def plant(notebook: dict, planted: PlantedBug) -> dict:
+    def change(source):
+        count = source.count(planted.find)
+        assert count == 1, f"bug {planted.name}: {planted.find!r} occurs {count} times in cell {planted.cell}"
+        return source.replace(planted.find, planted.replace)
+
+    return edited(notebook, planted.cell, change)
+
+
+def without_cell(notebook: dict, grade_id: str) -> dict:
+    result = copy.deepcopy(notebook)
+    result["cells"] = [c for c in result["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != grade_id]
+    return result
+
+
+def with_cell_after_setup(notebook: dict, code: str) -> dict:
+    """Insert a plain code cell (the learner's own) right after the first locked setup cell."""
+    result = copy.deepcopy(notebook)
+    cell = {"cell_type": "code", "metadata": {}, "source": code, "outputs": [], "execution_count": None}
+    first_code = next(i for i, c in enumerate(result["cells"]) if c["cell_type"] == "code")
+    result["cells"].insert(first_code + 1, cell)
+    return result
+
+
+CHEAT = """\
+# A learner trying to fool the checks instead of solving the tasks.
+import numpy as np
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+def assert_close(*args, **kwargs): pass
+def assert_equal(*args, **kwargs): pass
+def assert_raises_with(*args, **kwargs): pass
+"""
+ENDLESS_LOOP = "while True:\n    pass\n"
+DEAD_KERNEL = "import os\nos._exit(1)\n"
+HUGE_OUTPUT = "\nfor line_number in range(100_000):\n    print('flooding the output', line_number)\n"
+SYNTAX_ERROR = "def broken(:\n    pass\n"
+FAKE_TEST = "print('all tests passed')\n"
+
+
+def build_submissions(module: str, source: dict, release: dict) -> dict[str, dict]:
+    """Every sample submission for one module, by student id."""
+    last_solution = grade_ids(source, "solution")[-1]
+    first_test = grade_ids(source, "grade")[0]
+    submissions = {
+        "solution": source,
+        "release": release,
+        "endless-loop": edited(source, last_solution, lambda s: ENDLESS_LOOP + s),
+        "syntax-error": edited(source, last_solution, lambda s: SYNTAX_ERROR),
+        "dead-kernel": edited(source, last_solution, lambda s: DEAD_KERNEL + s),
+        "huge-output": edited(source, last_solution, lambda s: s + HUGE_OUTPUT),
+        "deleted-test-release": without_cell(release, first_test),
+        "deleted-test-solution": without_cell(source, first_test),
+        "cheater": with_cell_after_setup(release, CHEAT),
+    }
+    faked = release
+    for grade_id in grade_ids(release, "grade"):
+        faked = edited(faked, grade_id, lambda s: FAKE_TEST)
+    submissions["edited-tests"] = faked
+    for planted in PLANTED_BUGS.get(module, []):
+        submissions[f"bug-{planted.name}"] = plant(source, planted)
+    return submissions
