@@ -71,8 +71,8 @@ class Course:
         shutil.copy(ROOT / "nbgrader_config.py", self.root)
         self.env = isolated_jupyter_env(where / "home")
 
-    def nbgrader(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=self.env,
+    def nbgrader(self, *args: str, timeout: float = 900, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd or self.root, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
 
     def generate(self, module: str) -> None:
