@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Parallel test workers; each notebook and each module's grading run stays on one worker.
 TEST_WORKERS ?= 2
 
-.PHONY: install lab test build check work lint clean
+.PHONY: install lab test build check work lint bench clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ work:
 	@for m in release/*/; do name=$$(basename $$m); \
 	  if [ -e work/$$name ]; then echo "keeping your work/$$name"; \
 	  else cp -r $$m work/$$name && echo "created work/$$name"; fi; done
+
+# Speed against plain NumPy (and PyTorch when installed); prints ratios.
+bench: install
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check tools tests benchmarks nbgrader_config.py

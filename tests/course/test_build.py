@@ -5,10 +5,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import build
 import export
 import notebooks
-import pytest
 from nbgrader_course import ROOT, cell_source, module_names
 
 GRADE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+
 from nbgrader_course import (
     Course,
     graded_cells,

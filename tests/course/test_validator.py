@@ -5,6 +5,7 @@
 
 import pytest
 from nbgrader.validator import Validator
+
 from nbgrader_course import ROOT, graded_cells, load_notebook, module_names
 
 
