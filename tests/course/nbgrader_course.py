@@ -48,12 +48,18 @@ def graded_cells(notebook: dict) -> list[GradedCell]:
 
 
 def hidden_test_lines(notebook: dict, min_length: int = 20) -> list[str]:
-    """Distinctive lines of hidden-test code: none may appear in feedback."""
+    """Distinctive lines of hidden-test code: none may appear in feedback.
+
+    A line that also stands in the visible part of the notebook (an import the setup cell
+    has too, say) is no secret, so it is left out.
+    """
+    texts = [cell_source(cell) for cell in notebook["cells"]]
+    visible = "\n".join(HIDDEN.sub("", text) for text in texts)
     lines = []
-    for cell in notebook["cells"]:
-        for block in HIDDEN.findall(cell_source(cell)):
+    for text in texts:
+        for block in HIDDEN.findall(text):
             lines += [line.strip() for line in block.splitlines() if len(line.strip()) >= min_length]
-    return lines
+    return [line for line in lines if line not in visible]
 
 
 def visible_text(page: str) -> str:

@@ -1,0 +1,312 @@
+"""tinytorch.core.layers: the Module registry, Linear, Dropout and Sequential against NumPy."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinytorch.core.activations import ReLU, Sigmoid, Softmax, Tanh
+from tinytorch.core.layers import Dropout, Linear, Module, Parameter, Sequential, manual_seed
+from tinytorch.core.tensor import Tensor
+
+settings.register_profile("course", max_examples=60, deadline=None)
+settings.load_profile("course")
+
+sizes = st.integers(1, 12)
+batch_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5)
+
+
+class Block(Module):
+    """A module with an own parameter, a Linear, a nested Sequential and a shared layer."""
+
+    def __init__(self, rng=0):
+        super().__init__()
+        rng = np.random.default_rng(rng)
+        self.gain = Parameter(np.ones(3, dtype=np.float32))
+        self.inp = Linear(4, 3, rng=rng)
+        self.shared = Linear(3, 3, rng=rng)
+        self.body = Sequential(self.shared, ReLU(), Sequential(self.shared, Tanh(), Linear(3, 2, bias=False, rng=rng)))
+        self.alias = self.inp
+        self.note = Tensor(np.zeros(2))
+
+    def forward(self, x):
+        return self.body(self.inp(x) * self.gain)
+
+
+# Parameter and Module registry ------------------------------------------------------------
+
+
+def test_parameter_is_a_tensor_that_requires_grad():
+    p = Parameter(np.zeros((2, 3), dtype=np.float32))
+    assert isinstance(p, Tensor) and p.requires_grad and p.shape == (2, 3)
+    assert not Parameter([1.0], requires_grad=False).requires_grad
+    assert repr(p).startswith("Parameter(")
+
+
+def test_named_parameters_walks_the_tree_once_per_parameter():
+    block = Block()
+    named = list(block.named_parameters())
+    assert [name for name, _ in named] == [
+        "gain", "inp.weight", "inp.bias", "shared.weight", "shared.bias", "body.2.2.weight",
+    ]
+    expected = [block.gain, block.inp.weight, block.inp.bias, block.shared.weight, block.shared.bias,
+                block.body[2][2].weight]
+    assert [id(p) for _, p in named] == [id(p) for p in expected]
+    assert [id(p) for p in block.parameters()] == [id(p) for p in expected]
+    assert isinstance(block.parameters(), list)
+
+
+def test_registry_follows_reassignment_and_deletion():
+    block = Block()
+    new_weight = Parameter(np.zeros((4, 3), dtype=np.float32))
+    block.inp.weight = new_weight
+    assert dict(block.inp.named_parameters())["weight"] is new_weight
+    block.inp.bias = None
+    assert [name for name, _ in block.inp.named_parameters()] == ["weight"]
+    block.gain = Tensor(np.ones(3))  # a plain tensor unregisters the name
+    assert "gain" not in dict(block.named_parameters())
+    del block.shared
+    names = [name for name, _ in block.named_parameters()]
+    assert "shared.weight" not in names and "body.0.weight" in names  # still reachable through body
+
+
+def test_assigning_before_super_init_is_a_clear_error():
+    class Forgetful(Module):
+        def __init__(self):
+            self.weight = Parameter([1.0])
+
+    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+        Forgetful()
+
+
+def test_train_eval_reach_every_module_and_return_self():
+    block = Block()
+    assert block.eval() is block
+    modules = [block, block.inp, block.shared, block.body, block.body[2], block.body[2][2]]
+    assert not any(m.training for m in modules)
+    assert block.train() is block
+    assert all(m.training for m in modules)
+    block.train(False)
+    assert not any(m.training for m in modules)
+
+
+def test_zero_grad_clears_every_gradient():
+    block = Block()
+    for p in block.parameters():
+        p.grad = np.ones_like(p.data)
+    block.zero_grad()
+    assert all(p.grad is None for p in block.parameters())
+
+
+def test_call_dispatches_to_forward_and_base_forward_is_abstract():
+    x = Tensor(np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32))
+    block = Block()
+    np.testing.assert_array_equal(block(x).data, block.forward(x).data)
+    with pytest.raises(NotImplementedError, match="forward"):
+        Module()(x)
+
+
+def test_state_dict_is_a_copy_and_round_trips_exactly():
+    source, target = Block(0), Block(1)
+    x = Tensor(np.random.default_rng(2).normal(size=(6, 4)).astype(np.float32))
+    state = source.state_dict()
+    assert list(state) == [name for name, _ in source.named_parameters()]
+    for name, param in source.named_parameters():
+        assert isinstance(state[name], np.ndarray)
+        assert not np.shares_memory(state[name], param.data), f"{name} is a view"
+    target.load_state_dict(state)
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+    for value in state.values():
+        value[...] = 7.0
+    np.testing.assert_array_equal(target(x).data, source(x).data)  # loading copied
+
+
+def test_load_state_dict_keeps_dtype_and_accepts_tensors():
+    layer = Linear(3, 2, rng=0)
+    layer.load_state_dict({"weight": Tensor(np.ones((3, 2))), "bias": np.zeros(2, dtype=np.float64)})
+    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    np.testing.assert_array_equal(layer.weight.data, np.ones((3, 2)))
+
+
+def test_bad_state_dicts_name_the_problem():
+    block = Block()
+    state = block.state_dict()
+    with pytest.raises(KeyError, match=r"inp\.bias"):
+        block.load_state_dict({k: v for k, v in state.items() if k != "inp.bias"})
+    with pytest.raises(KeyError, match="surplus"):
+        block.load_state_dict({**state, "surplus": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"inp\.weight.*\(3, 4\).*\(4, 3\)"):
+        block.load_state_dict({**state, "inp.weight": np.zeros((3, 4))})
+
+
+# Linear ----------------------------------------------------------------------------------
+
+
+@given(sizes, sizes, batch_shapes, st.booleans(), st.integers(0, 2**16))
+def test_linear_matches_numpy(fan_in, fan_out, batch, bias, seed):
+    layer = Linear(fan_in, fan_out, bias=bias, rng=seed)
+    x = np.random.default_rng(seed).normal(size=batch + (fan_in,)).astype(np.float32)
+    out = layer(Tensor(x))
+    expected = x @ layer.weight.data + (layer.bias.data if bias else 0)
+    assert out.shape == batch + (fan_out,) and out.dtype == np.float32
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    assert len(layer.parameters()) == (2 if bias else 1)
+
+
+@pytest.mark.parametrize("fan_in", [1, 10, 300, 4000])
+def test_linear_init_is_uniform_in_plus_minus_sqrt_one_over_fan_in(fan_in):
+    layer = Linear(fan_in, 64, rng=fan_in)
+    bound = np.sqrt(1 / fan_in)
+    w = layer.weight.data
+    assert layer.weight.shape == (fan_in, 64) and layer.bias.shape == (64,)
+    assert w.dtype == np.float32 and layer.bias.dtype == np.float32
+    assert np.abs(w).max() <= bound and np.abs(layer.bias.data).max() <= bound
+    if w.size >= 10_000:  # statistics of U(-a, a): mean 0, variance a^2 / 3
+        assert abs(w.mean()) < 0.02 * bound
+        np.testing.assert_allclose(w.var(), bound**2 / 3, rtol=0.05)
+        assert np.abs(w).max() > 0.99 * bound
+
+
+def test_linear_output_scale_does_not_depend_on_width():
+    rng = np.random.default_rng(0)
+    stds = []
+    for width in (16, 256, 4096):
+        x = Tensor(rng.normal(size=(512, width)).astype(np.float32))
+        stds.append(Linear(width, 32, bias=False, rng=rng)(x).data.std())
+    np.testing.assert_allclose(stds, np.sqrt(1 / 3), rtol=0.1)
+
+
+def test_linear_seeding():
+    assert np.array_equal(Linear(5, 3, rng=4).weight.data, Linear(5, 3, rng=np.random.default_rng(4)).weight.data)
+    assert not np.array_equal(Linear(5, 3, rng=4).weight.data, Linear(5, 3, rng=5).weight.data)
+    manual_seed(9)
+    first = Linear(5, 3).weight.data.copy()
+    assert not np.array_equal(first, Linear(5, 3).weight.data)  # the default generator moves on
+    manual_seed(9)
+    np.testing.assert_array_equal(Linear(5, 3).weight.data, first)
+    with pytest.raises(TypeError, match="rng"):
+        Linear(5, 3, rng="seed")
+
+
+@pytest.mark.parametrize("args, name", [((0, 3), "in_features=0"), ((3, -2), "out_features=-2"),
+                                        ((2.5, 3), "in_features=2.5"), ((3, True), "out_features=True")])
+def test_linear_rejects_bad_sizes(args, name):
+    with pytest.raises(ValueError, match=name):
+        Linear(*args)
+
+
+def test_linear_wrong_feature_size_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(7, 5\).*\(4, 3\)"):
+        Linear(4, 3)(Tensor(np.ones((7, 5))))
+    with pytest.raises(ValueError, match=r"\(\)"):
+        Linear(4, 3)(Tensor(2.0))
+
+
+def test_linear_repr():
+    assert repr(Linear(4, 3, bias=False)) == "Linear(in_features=4, out_features=3, bias=False)"
+
+
+# Dropout ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, -0.1, float("nan")])
+def test_dropout_rejects_bad_probabilities(p):
+    with pytest.raises(ValueError, match=f"p={p}"):
+        Dropout(p)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_statistics_in_training(p):
+    x = np.random.default_rng(0).normal(loc=1.0, size=(400, 500)).astype(np.float32)
+    out = Dropout(p, rng=1)(Tensor(x)).data
+    kept = out != 0
+    assert out.dtype == np.float32
+    assert abs(kept.mean() - (1 - p)) < 0.005
+    np.testing.assert_allclose(out[kept], x[kept] / (1 - p), rtol=1e-6)
+    ones = Dropout(p, rng=2)(Tensor(np.ones((400, 500), dtype=np.float32))).data
+    assert abs(ones.mean() - 1) < 0.02
+
+
+def test_dropout_is_the_identity_in_eval_mode_and_for_p_zero():
+    x = Tensor(np.random.default_rng(0).normal(size=(20, 30)).astype(np.float32))
+    assert Dropout(0.7).eval()(x) is x
+    np.testing.assert_array_equal(Dropout(0.0)(x).data, x.data)
+
+
+def test_dropout_seeding():
+    x = Tensor(np.ones((50, 50), dtype=np.float32))
+    a, b = Dropout(0.5, rng=3), Dropout(0.5, rng=3)
+    first = a(x).data
+    np.testing.assert_array_equal(first, b(x).data)
+    assert not np.array_equal(first, a(x).data)  # a fresh mask on every call
+    manual_seed(4)
+    unseeded = Dropout(0.5)(x).data
+    manual_seed(4)
+    np.testing.assert_array_equal(Dropout(0.5)(x).data, unseeded)
+
+
+# Sequential ------------------------------------------------------------------------------
+
+
+def test_sequential_mlp_matches_numpy():
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(6, 8, rng=rng), ReLU(), Dropout(0.5), Linear(8, 8, rng=rng), Tanh(),
+                       Linear(8, 5, rng=rng), Sigmoid(), Linear(5, 3, rng=rng), Softmax(dim=-1)).eval()
+    x = rng.normal(size=(10, 6)).astype(np.float32)
+    w = [layer.weight.data for layer in model if isinstance(layer, Linear)]
+    b = [layer.bias.data for layer in model if isinstance(layer, Linear)]
+    h = np.maximum(x @ w[0] + b[0], 0)
+    h = np.tanh(h @ w[1] + b[1])
+    h = 1 / (1 + np.exp(-(h @ w[2] + b[2])))
+    h = h @ w[3] + b[3]
+    expected = np.exp(h - h.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model(Tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_sequential_container_protocol_and_names():
+    layers = [Linear(3, 4, rng=0), ReLU(), Dropout(0.2), Linear(4, 2, rng=1), lambda t: t * 2]
+    model = Sequential(*layers)
+    assert len(model) == 5 and all(a is b for a, b in zip(model, layers, strict=True))
+    assert model[3] is layers[3] and model[-1] is layers[-1]
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    head = model[:2]
+    assert isinstance(head, Sequential) and len(head) == 2 and head[0] is layers[0]
+    x = Tensor(np.ones((2, 3), dtype=np.float32))
+    np.testing.assert_allclose(model.eval()(x).data, 2 * layers[3](layers[1](layers[0](x))).data)
+    assert Sequential()(x) is x
+
+
+def test_sequential_rejects_non_layers_with_their_position():
+    with pytest.raises(TypeError, match="layer 1.*int"):
+        Sequential(Linear(2, 2), 3)
+    with pytest.raises(TypeError, match=r"ReLU\(\)"):
+        Sequential(Linear(2, 2), ReLU)
+
+
+def test_printing_a_model_shows_every_layer():
+    text = repr(Sequential(Linear(3, 4), ReLU(), Dropout(0.1)))
+    assert text.splitlines() == [
+        "Sequential(",
+        "  (0): Linear(in_features=3, out_features=4, bias=True)",
+        "  (1): ReLU()",
+        "  (2): Dropout(p=0.1)",
+        ")",
+    ]
+
+
+# With autograd (module 05), gradients flow through the layers' tensor operations.
+
+
+def test_gradients_flow_through_linear_and_dropout():
+    rng = np.random.default_rng(0)
+    layer, drop = Linear(4, 3, rng=rng), Dropout(0.5, rng=rng)
+    x = Tensor(rng.normal(size=(6, 4)).astype(np.float32), requires_grad=True)
+    out = drop(layer(x))
+    out.sum().backward()
+    mask = out.data != 0
+    upstream = mask / 0.5
+    np.testing.assert_allclose(layer.weight.grad, x.data.T @ upstream, rtol=1e-5)
+    np.testing.assert_allclose(layer.bias.grad, upstream.sum(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(x.grad, upstream @ layer.weight.data.T, rtol=1e-5)

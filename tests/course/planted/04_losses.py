@@ -1,0 +1,23 @@
+"""Planted bugs for module 04: each passes the visible tests and must lose the named hidden cells."""
+
+from submissions import bug
+
+BUGS = [
+    # Visible tests use one example per batch, where a sum and a mean agree.
+    bug("cross-entropy-sums-over-batch", "cross-entropy",
+        "return Tensor(-picked.mean())", "return Tensor(-picked.sum())",
+        "integration-mlp-losses", "integration-cross-entropy-softmax", "integration-extreme-logits",
+        "integration-hand-computations"),
+    # The textbook log-sum-exp: fine for moderate scores, inf/nan for logits of +-1e4.
+    bug("log-softmax-without-max-shift", "log-softmax",
+        "shifted = x - x.max(axis=dim, keepdims=True)", "shifted = x",
+        "integration-extreme-logits"),
+    # Comparing sizes instead of shapes lets (N, 1) against (N,) broadcast to (N, N).
+    bug("mse-compares-sizes-not-shapes", "mse-loss",
+        "if predictions.shape != targets.shape:", "if predictions.size != targets.size:",
+        "integration-bad-targets-and-shapes"),
+    # No clipping: log(0) turns probabilities of exactly 0 or 1 into inf or nan.
+    bug("bce-without-clipping", "binary-cross-entropy",
+        "p = np.clip(p, eps, 1 - eps)", "p = p",
+        "integration-bce-extremes"),
+]
