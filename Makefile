@@ -25,7 +25,7 @@ lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS)
 
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Regenerate tinytorch/ and release/ from source/ (and strip notebook outputs).
 build: install
@@ -47,7 +47,7 @@ bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check tools tests benchmarks nbgrader_config.py
+	$(BIN)/ruff check tools tests benchmarks conftest.py nbgrader_config.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -5,3 +5,9 @@
 __version__ = "0.1.0"
 
 from tinytorch.core.tensor import *  # noqa: F401,F403
+from tinytorch.core.activations import *  # noqa: F401,F403
+from tinytorch.core.layers import *  # noqa: F401,F403
+from tinytorch.core.losses import *  # noqa: F401,F403
+from tinytorch.core.autograd import *  # noqa: F401,F403
+from tinytorch.core.optimizers import *  # noqa: F401,F403
+from tinytorch.core.training import *  # noqa: F401,F403

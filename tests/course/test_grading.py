@@ -42,9 +42,10 @@ class GradingRun:
         return {cell.grade_id: cell.points for cell in graded_cells(self.source)}
 
 
-@pytest.fixture(scope="module", params=module_names())
+@pytest.fixture(scope="class")
 def run(request, tmp_path_factory) -> GradingRun:
-    module = request.param
+    """One real grading run per module, shared by the checks of that module's class."""
+    module = request.cls.module
     course = Course(tmp_path_factory.mktemp(f"grading-{module}"))
     course.generate(module)
     source = load_notebook("source", module)
@@ -56,6 +57,15 @@ def run(request, tmp_path_factory) -> GradingRun:
     feedback = course.feedback(module)
     assert feedback.returncode == 0, f"generate_feedback failed:\n{feedback.stdout}{feedback.stderr}"
     return GradingRun(module, course, source, sorted(submissions), result.stdout + result.stderr)
+
+
+def cells_before_and_after(run, solution_cell):
+    """Graded cells before a solution cell, and the first graded cell after it."""
+    order = [c.get("metadata", {}).get("nbgrader", {}) for c in run.source["cells"]]
+    index = next(i for i, meta in enumerate(order) if meta.get("grade_id") == solution_cell)
+    before = [m["grade_id"] for m in order[:index] if m.get("grade")]
+    after = next(m["grade_id"] for m in order[index:] if m.get("grade"))
+    return before, after
 
 
 def describe(scores, expected):
@@ -72,102 +82,104 @@ def assert_scores(run, student, expected):
     assert scores == expected, f"{run.module}/{student} scored wrongly:\n{describe(scores, expected)}"
 
 
-def test_solution_scores_full_marks(run):
-    assert_scores(run, "solution", run.full_marks)
+class GradingChecks:
+    """The checks of one module's grading run; one subclass per module (below) keeps each run on
+    one xdist worker (`--dist loadscope` groups tests by class)."""
+
+    module = None
+
+    def test_solution_scores_full_marks(self, run):
+        assert_scores(run, "solution", run.full_marks)
 
 
-def test_release_scores_zero_on_every_graded_cell(run):
-    assert_scores(run, "release", {grade_id: 0.0 for grade_id in run.full_marks})
+    def test_release_scores_zero_on_every_graded_cell(self, run):
+        assert_scores(run, "release", {grade_id: 0.0 for grade_id in run.full_marks})
 
 
-def test_hidden_integration_cells_carry_most_points(run):
-    cells = graded_cells(run.source)
-    hidden = sum(c.points for c in cells if c.hidden)
-    visible = sum(c.points for c in cells if not c.hidden)
-    assert hidden > visible, f"{run.module}: hidden cells give {hidden} points, visible cells {visible}"
+    def test_hidden_integration_cells_carry_most_points(self, run):
+        cells = graded_cells(run.source)
+        hidden = sum(c.points for c in cells if c.hidden)
+        visible = sum(c.points for c in cells if not c.hidden)
+        assert hidden > visible, f"{run.module}: hidden cells give {hidden} points, visible cells {visible}"
 
 
-def test_each_planted_bug_loses_exactly_its_hidden_points(run):
-    bugs = PLANTED_BUGS.get(run.module, [])
-    assert bugs, f"{run.module} has no planted bugs in tests/course/submissions.py"
-    for planted in bugs:
-        expected = dict(run.full_marks)
-        for grade_id in planted.fails:
-            assert grade_id in expected, f"bug {planted.name} names unknown cell {grade_id}"
-            expected[grade_id] = 0.0
-        assert_scores(run, f"bug-{planted.name}", expected)
+    def test_each_planted_bug_loses_exactly_its_hidden_points(self, run):
+        bugs = PLANTED_BUGS.get(run.module, [])
+        assert bugs, f"{run.module} has no planted bugs in tests/course/submissions.py"
+        for planted in bugs:
+            expected = dict(run.full_marks)
+            for grade_id in planted.fails:
+                assert grade_id in expected, f"bug {planted.name} names unknown cell {grade_id}"
+                expected[grade_id] = 0.0
+            assert_scores(run, f"bug-{planted.name}", expected)
 
 
-def test_every_hidden_cell_catches_a_planted_bug(run):
-    hidden = {cell.grade_id for cell in graded_cells(run.source) if cell.hidden}
-    caught = set().union(*(planted.fails for planted in PLANTED_BUGS.get(run.module, [])))
-    assert hidden <= caught, f"{run.module}: no planted bug shows that {sorted(hidden - caught)} can fail"
+    def test_every_hidden_cell_catches_a_planted_bug(self, run):
+        hidden = {cell.grade_id for cell in graded_cells(run.source) if cell.hidden}
+        caught = set().union(*(planted.fails for planted in PLANTED_BUGS.get(run.module, [])))
+        assert hidden <= caught, f"{run.module}: no planted bug shows that {sorted(hidden - caught)} can fail"
 
 
-def cells_before_and_after(run, solution_cell):
-    """Graded cells before a solution cell, and the first graded cell after it."""
-    order = [c.get("metadata", {}).get("nbgrader", {}) for c in run.source["cells"]]
-    index = next(i for i, meta in enumerate(order) if meta.get("grade_id") == solution_cell)
-    before = [m["grade_id"] for m in order[:index] if m.get("grade")]
-    after = next(m["grade_id"] for m in order[index:] if m.get("grade"))
-    return before, after
+    @pytest.mark.parametrize("student", ["endless-loop", "syntax-error"])
+    def test_broken_cell_costs_only_the_tests_after_it(self, run, student):
+        last_solution = grade_ids(run.source, "solution")[-1]
+        before, after = cells_before_and_after(run, last_solution)
+        scores = run.scores(student)
+        assert scores, f"{run.module}/{student} was not graded. nbgrader said:\n{run.autograde_log[-3000:]}"
+        assert {g: scores[g] for g in before} == {g: run.full_marks[g] for g in before}, (
+            f"{student}: the cells before the broken one should keep their points: {scores}"
+        )
+        assert scores[after] == 0.0, f"{student}: {after} runs the broken code and should score 0, got {scores[after]}"
 
 
-@pytest.mark.parametrize("student", ["endless-loop", "syntax-error"])
-def test_broken_cell_costs_only_the_tests_after_it(run, student):
-    last_solution = grade_ids(run.source, "solution")[-1]
-    before, after = cells_before_and_after(run, last_solution)
-    scores = run.scores(student)
-    assert scores, f"{run.module}/{student} was not graded. nbgrader said:\n{run.autograde_log[-3000:]}"
-    assert {g: scores[g] for g in before} == {g: run.full_marks[g] for g in before}, (
-        f"{student}: the cells before the broken one should keep their points: {scores}"
-    )
-    assert scores[after] == 0.0, f"{student}: {after} runs the broken code and should score 0, got {scores[after]}"
+    def test_dead_kernel_scores_zero_without_stopping_the_batch(self, run):
+        # nbgrader cannot finish a notebook whose kernel died: every cell is recorded as 0 and
+        # the error is in the autograde log, while the rest of the batch is graded as usual.
+        assert_scores(run, "dead-kernel", {grade_id: 0.0 for grade_id in run.full_marks})
+        assert "dead-kernel" in run.autograde_log
+        assert run.scores("solution") == run.full_marks
 
 
-def test_dead_kernel_scores_zero_without_stopping_the_batch(run):
-    # nbgrader cannot finish a notebook whose kernel died: every cell is recorded as 0 and
-    # the error is in the autograde log, while the rest of the batch is graded as usual.
-    assert_scores(run, "dead-kernel", {grade_id: 0.0 for grade_id in run.full_marks})
-    assert "dead-kernel" in run.autograde_log
-    assert run.scores("solution") == run.full_marks
+    def test_huge_output_is_cut_and_still_graded(self, run):
+        assert_scores(run, "huge-output", run.full_marks)
+        size = (run.course.root / "autograded" / "huge-output" / run.module / f"{run.module}.ipynb").stat().st_size
+        assert size < 2_000_000, f"the autograded notebook kept {size} bytes of output: LimitOutput is not applied"
 
 
-def test_huge_output_is_cut_and_still_graded(run):
-    assert_scores(run, "huge-output", run.full_marks)
-    size = (run.course.root / "autograded" / "huge-output" / run.module / f"{run.module}.ipynb").stat().st_size
-    assert size < 2_000_000, f"the autograded notebook kept {size} bytes of output: LimitOutput is not applied"
+    def test_edited_test_cells_are_restored(self, run):
+        assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
+        graded = run.course.autograded_notebook(run.module, "edited-tests")
+        for grade_id in run.full_marks:
+            restored = "".join(find_cell(graded, grade_id)["source"])
+            original = "".join(find_cell(run.source, grade_id)["source"])
+            assert restored == original, f"locked cell {grade_id} was not restored from the gradebook"
 
 
-def test_edited_test_cells_are_restored(run):
-    assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
-    graded = run.course.autograded_notebook(run.module, "edited-tests")
-    for grade_id in run.full_marks:
-        restored = "".join(find_cell(graded, grade_id)["source"])
-        original = "".join(find_cell(run.source, grade_id)["source"])
-        assert restored == original, f"locked cell {grade_id} was not restored from the gradebook"
+    def test_deleted_test_cell_is_restored_and_run(self, run):
+        assert_scores(run, "deleted-test-release", {grade_id: 0.0 for grade_id in run.full_marks})
+        assert_scores(run, "deleted-test-solution", run.full_marks)
 
 
-def test_deleted_test_cell_is_restored_and_run(run):
-    assert_scores(run, "deleted-test-release", {grade_id: 0.0 for grade_id in run.full_marks})
-    assert_scores(run, "deleted-test-solution", run.full_marks)
+    def test_patching_numpy_or_helpers_scores_nothing(self, run):
+        assert_scores(run, "cheater", {grade_id: 0.0 for grade_id in run.full_marks})
 
 
-def test_patching_numpy_or_helpers_scores_nothing(run):
-    assert_scores(run, "cheater", {grade_id: 0.0 for grade_id in run.full_marks})
+    def test_feedback_shows_no_hidden_test_text(self, run):
+        hidden_lines = hidden_test_lines(run.source)
+        assert hidden_lines, f"{run.module} has no hidden test lines to look for"
+        # A notebook whose kernel died has no autograded result, hence no feedback page.
+        for student in [s for s in run.students if s != "dead-kernel"]:
+            page = run.course.feedback_page(run.module, student)
+            text = visible_text(page)
+            leaked = [line for line in hidden_lines if line in text]
+            assert not leaked, f"feedback for {student} shows hidden test code: {leaked[:3]}"
+            assert "BEGIN HIDDEN TESTS" not in text
+        solution_text = visible_text(run.course.feedback_page(run.module, "solution"))
+        assert "All checks in this cell passed." in solution_text
+        release_text = visible_text(run.course.feedback_page(run.module, "release"))
+        assert "did not all pass" in release_text
 
 
-def test_feedback_shows_no_hidden_test_text(run):
-    hidden_lines = hidden_test_lines(run.source)
-    assert hidden_lines, f"{run.module} has no hidden test lines to look for"
-    # A notebook whose kernel died has no autograded result, hence no feedback page.
-    for student in [s for s in run.students if s != "dead-kernel"]:
-        page = run.course.feedback_page(run.module, student)
-        text = visible_text(page)
-        leaked = [line for line in hidden_lines if line in text]
-        assert not leaked, f"feedback for {student} shows hidden test code: {leaked[:3]}"
-        assert "BEGIN HIDDEN TESTS" not in text
-    solution_text = visible_text(run.course.feedback_page(run.module, "solution"))
-    assert "All checks in this cell passed." in solution_text
-    release_text = visible_text(run.course.feedback_page(run.module, "release"))
-    assert "did not all pass" in release_text
+for _module in module_names():
+    _name = "TestGrading_" + _module
+    globals()[_name] = type(_name, (GradingChecks,), {"module": _module})

@@ -1,0 +1,221 @@
+"""TinyTorch speed against plain NumPy (and PyTorch when installed), single-threaded.
+
+    .venv/bin/python benchmarks/run.py          (or `make bench`)
+
+Prints ratios, not pass/fail: speed claims in the course come from here, never from timed
+unit tests. Each figure is the median of several repeats after a warm-up.
+"""
+
+from __future__ import annotations
+
+import os
+
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")  # before NumPy loads its BLAS
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import tinytorch  # noqa: F401  (turns autograd on)
+from tinytorch.core.activations import ReLU
+from tinytorch.core.layers import Linear, Sequential
+from tinytorch.core.losses import CrossEntropyLoss
+from tinytorch.core.optimizers import SGD
+from tinytorch.core.tensor import Tensor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+
+def median_time(run, repeats=20, warmup=3):
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), (max(times) - min(times))
+
+
+def process_time(run, repeats=20, warmup=3):
+    """CPU time per run (the issue's yardstick for the MLP step)."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        run()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+SIZES, BATCH, LR = (784, 256, 128, 10), 64, 0.01
+
+
+def mlp_data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], size=BATCH)
+    weights = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:], strict=True):
+        bound = 1 / np.sqrt(fan_in)
+        weights += [rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32),
+                    rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+    return x, y, weights
+
+
+def numpy_mlp_step(x, y, params):
+    """Forward, backward and SGD update written by hand in NumPy: the yardstick."""
+    w1, b1, w2, b2, w3, b3 = params
+    h1 = x @ w1 + b1
+    a1 = np.maximum(h1, 0)
+    h2 = a1 @ w2 + b2
+    a2 = np.maximum(h2, 0)
+    logits = a2 @ w3 + b3
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    probs = exp / exp.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    loss = -np.log(probs[rows, y]).mean()
+    grad = probs
+    grad[rows, y] -= 1
+    grad /= len(y)
+    dw3, db3 = a2.T @ grad, grad.sum(axis=0)
+    dh2 = (grad @ w3.T) * (h2 > 0)
+    dw2, db2 = a1.T @ dh2, dh2.sum(axis=0)
+    dh1 = (dh2 @ w2.T) * (h1 > 0)
+    dw1, db1 = x.T @ dh1, dh1.sum(axis=0)
+    for param, gradient in zip(params, (dw1, db1, dw2, db2, dw3, db3), strict=True):
+        param -= LR * gradient
+    return loss
+
+
+def tinytorch_mlp(weights):
+    layers = []
+    for index in range(3):
+        layer = Linear(SIZES[index], SIZES[index + 1])
+        layer.weight.data[...] = weights[2 * index]
+        layer.bias.data[...] = weights[2 * index + 1]
+        layers += [layer, ReLU()] if index < 2 else [layer]
+    return Sequential(*layers)
+
+
+def bench_mlp_step():
+    x, y, weights = mlp_data()
+    numpy_params = [w.copy() for w in weights]
+    model = tinytorch_mlp(weights)
+    optimizer, loss_fn = SGD(model.parameters(), lr=LR), CrossEntropyLoss()
+    inputs, targets = Tensor(x), Tensor(y)
+
+    def tinytorch_step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    # Same maths: one step from the same weights gives the same loss and the same new weights.
+    reference_loss = numpy_mlp_step(x, y, [w.copy() for w in weights])
+    assert abs(tinytorch_step().item() - reference_loss) < 1e-4, "TinyTorch and NumPy disagree on the loss"
+    numpy_cpu = process_time(lambda: numpy_mlp_step(x, y, numpy_params))
+    tiny_cpu = process_time(tinytorch_step)
+    rows = [("MLP step 784-256-128-10, batch 64 (CPU ms)", numpy_cpu * 1e3, tiny_cpu * 1e3)]
+    torch_row = torch_mlp_step(x, y, weights)
+    return rows, torch_row
+
+
+def torch_mlp_step(x, y, weights):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    params = [torch.tensor(w, requires_grad=True) for w in weights]
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    optimizer = torch.optim.SGD(params, lr=LR)
+
+    def step():
+        optimizer.zero_grad()
+        h = torch.relu(xt @ params[0] + params[1])
+        h = torch.relu(h @ params[2] + params[3])
+        loss = torch.nn.functional.cross_entropy(h @ params[4] + params[5], yt)
+        loss.backward()
+        optimizer.step()
+
+    return process_time(step) * 1e3
+
+
+def bench_chain(length=1000):
+    """Autograd overhead: a chain of `length` tiny multiplications, forward and backward."""
+    start_value = np.ones(4, dtype=np.float32)
+
+    def tinytorch_chain():
+        x = Tensor(start_value, requires_grad=True)
+        y = x
+        for _ in range(length):
+            y = y * 1.0001
+        y.sum().backward()
+
+    def numpy_chain():
+        y = start_value
+        for _ in range(length):
+            y = y * np.float32(1.0001)
+        grad = np.ones(4, dtype=np.float32)
+        for _ in range(length):
+            grad = grad * np.float32(1.0001)
+
+    tiny, _ = median_time(tinytorch_chain, repeats=10)
+    base, _ = median_time(numpy_chain, repeats=10)
+    return tiny, base
+
+
+def bench_long_chain(length=100_000):
+    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    start = time.perf_counter()
+    y = x
+    for _ in range(length):
+        y = y + 0.0
+    forward = time.perf_counter() - start
+    start = time.perf_counter()
+    y.sum().backward()
+    return forward, time.perf_counter() - start, x.grad
+
+
+def main():
+    print(f"NumPy {np.__version__}, single-threaded BLAS; medians of repeated runs\n")
+    rows, torch_ms = bench_mlp_step()
+    for label, numpy_ms, tiny_ms in rows:
+        print(f"{label}:\n  NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
+        if torch_ms is not None:
+            print(f"  PyTorch       {torch_ms:7.3f}   ratio to NumPy {torch_ms / numpy_ms:5.2f}x")
+    tiny, base = bench_chain()
+    print(f"\n1,000-op chain, forward + backward: TinyTorch {tiny * 1e3:.2f} ms, NumPy {base * 1e3:.2f} ms")
+    print(f"  autograd overhead per op: {(tiny - base) / 1000 * 1e6:.2f} us")
+    forward, backward, grad = bench_long_chain()
+    print(f"\n100,000-op chain: forward {forward:.2f} s, backward {backward:.2f} s, x.grad = {grad}")
+    if len(sys.argv) > 1 and sys.argv[1] == "--ops":
+        bench_catalogue()
+    else:
+        print("\n(run with --ops for per-op forward timings from tests/catalogue.py)")
+
+
+def bench_catalogue():
+    from catalogue import CASES, Const
+
+    print("\nPer-op forward time on the catalogue's inputs (float32), TinyTorch / NumPy reference:")
+    rng = np.random.default_rng(0)
+    for case in CASES:
+        values = case.inputs(rng)
+        arrays = [v.value if isinstance(v, Const) else v.astype(np.float32) for v in values]
+        tensors = [Tensor(a) for a in arrays]
+        tiny, _ = median_time(lambda case=case, tensors=tensors: case.call(*tensors), repeats=200)
+        base, _ = median_time(lambda case=case, arrays=arrays: case.reference(*arrays), repeats=200)
+        print(f"  {case.name:36s} {tiny * 1e6:8.2f} us  {base * 1e6:8.2f} us  {tiny / base:6.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Every differentiable op of the package, listed once.
+
+Each row names an op, how to call it on Tensors, a plain-NumPy reference, and the inputs it is
+checked on (drawn by `inputs(rng)` as float64 arrays; a `Const` is a non-differentiable argument
+such as class ids: it becomes a plain Tensor and receives no gradient). Rows with `op=None` are
+compositions that check the engine itself (reused tensors, diamonds, broadcasting chains).
+tests/core/test_catalogue.py drives forward checks against the reference and float64
+central-difference gradient checks from this list, and benchmarks/ times it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+import tinytorch.core.activations as activations
+import tinytorch.core.losses as losses
+import tinytorch.core.tensor as tensor
+
+
+@dataclass(frozen=True)
+class Const:
+    """A non-differentiable argument (class ids, targets)."""
+
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class OpCase:
+    name: str  # "<op> <variant>"
+    op: object  # the package Op this row covers
+    call: Callable  # (*tensors_or_consts) -> Tensor
+    reference: Callable  # (*arrays) -> array
+    inputs: Callable  # rng -> list of arrays / Const
+
+
+def normal(*shape):
+    return lambda rng: rng.normal(size=shape)
+
+
+def positive(*shape):
+    return lambda rng: rng.uniform(0.5, 2.0, size=shape)
+
+
+def away_from_zero(*shape):
+    """Values with |x| >= 0.1, so kinks (relu at 0) are never within a finite-difference step."""
+    return lambda rng: rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.0, size=shape)
+
+
+def distinct(*shape):
+    """A permutation of well-separated values, so max has no ties."""
+    return lambda rng: rng.permutation(np.arange(int(np.prod(shape)), dtype=float)).reshape(shape) * 0.37 - 1.0
+
+
+def inputs(*makers):
+    return lambda rng: [m(rng) for m in makers]
+
+
+BROADCAST_PAIRS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((4,), (3, 4)), ((2, 1, 3), (4, 1)), ((3, 4), ()), ((2, 3, 1), (1, 5))]
+MATMUL_PAIRS = [((3, 4), (4, 5)), ((4,), (4, 3)), ((3, 4), (4,)), ((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 2))]
+REDUCE_AXES = [None, 0, 1, 2, -1, (0, 2)]
+
+
+def _softmax(x, dim):
+    shifted = np.exp(x - x.max(axis=dim, keepdims=True))
+    return shifted / shifted.sum(axis=dim, keepdims=True)
+
+
+def _cross_entropy(logits, classes):
+    log_probs = np.log(_softmax(logits, -1))
+    return -log_probs[np.arange(len(classes)), classes.astype(int)].mean()
+
+
+def _binary_cross_entropy(p, y):
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
+
+
+def _gelu(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def build_cases() -> list[OpCase]:
+    cases = []
+    binary = [("add", tensor.add, np.add), ("sub", tensor.sub, np.subtract), ("mul", tensor.mul, np.multiply)]
+    for name, operation, reference in binary:
+        for a, b in BROADCAST_PAIRS:
+            cases.append(OpCase(f"{name} {a}x{b}", operation, operation, reference, inputs(normal(*a), normal(*b))))
+    for a, b in BROADCAST_PAIRS:
+        cases.append(OpCase(f"div {a}x{b}", tensor.div, tensor.div, np.divide, inputs(normal(*a), positive(*b))))
+    cases.append(OpCase("neg", tensor.neg, tensor.neg, np.negative, inputs(normal(3, 4))))
+    for exponent in (2, 3, 0.5, -1.5):
+        cases.append(OpCase(f"power {exponent}", tensor.power, lambda x, e=exponent: x**e,
+                            lambda x, e=exponent: x**e, inputs(positive(3, 4))))
+    for a, b in MATMUL_PAIRS:
+        cases.append(OpCase(f"matmul {a}@{b}", tensor.matmul, tensor.matmul, np.matmul, inputs(normal(*a), normal(*b))))
+    for axis in REDUCE_AXES:
+        for keepdims in (False, True):
+            variant = f"axis={axis} keepdims={keepdims}"
+            for name, operation, method in [("sum", tensor.tensor_sum, "sum"), ("mean", tensor.tensor_mean, "mean")]:
+                cases.append(OpCase(f"{name} {variant}", operation,
+                                    lambda x, m=method, a=axis, k=keepdims: getattr(x, m)(axis=a, keepdims=k),
+                                    lambda x, m=method, a=axis, k=keepdims: getattr(x, m)(axis=a, keepdims=k),
+                                    inputs(normal(2, 3, 4))))
+            cases.append(OpCase(f"max {variant}", tensor.tensor_max,
+                                lambda x, a=axis, k=keepdims: x.max(axis=a, keepdims=k),
+                                lambda x, a=axis, k=keepdims: x.max(axis=a, keepdims=k), inputs(distinct(2, 3, 4))))
+    cases.append(OpCase("reshape", tensor.reshape, lambda x: x.reshape(4, -1), lambda x: x.reshape(4, -1),
+                        inputs(normal(2, 3, 4))))
+    for dims in [(0, 1), (0, 2), (-1, -2)]:
+        cases.append(OpCase(f"transpose {dims}", tensor.transpose, lambda x, d=dims: x.transpose(*d),
+                            lambda x, d=dims: np.swapaxes(x, *d), inputs(normal(2, 3, 4))))
+    for label, index in [("int", 1), ("slice", (slice(None), slice(1, 3))), ("repeated rows", np.array([0, 2, 0, 0]))]:
+        cases.append(OpCase(f"getitem {label}", tensor.getitem, lambda x, i=index: x[i], lambda x, i=index: x[i],
+                            inputs(normal(3, 4))))
+    cases.append(OpCase("exp", tensor.exp, tensor.exp, np.exp, inputs(normal(3, 4))))
+    cases.append(OpCase("log", tensor.log, tensor.log, np.log, inputs(positive(3, 4))))
+    cases.append(OpCase("sqrt", tensor.sqrt, tensor.sqrt, np.sqrt, inputs(positive(3, 4))))
+
+    cases.append(OpCase("relu", activations.relu, activations.relu, lambda x: np.maximum(x, 0),
+                        inputs(away_from_zero(3, 4))))
+    cases.append(OpCase("sigmoid", activations.sigmoid, activations.sigmoid, lambda x: 1 / (1 + np.exp(-x)),
+                        inputs(normal(3, 4))))
+    cases.append(OpCase("tanh", activations.tanh, activations.tanh, np.tanh, inputs(normal(3, 4))))
+    cases.append(OpCase("gelu", activations.gelu, activations.gelu, _gelu, inputs(normal(3, 4))))
+    for dim in (0, 1, -1):
+        cases.append(OpCase(f"softmax dim={dim}", activations.softmax, lambda x, d=dim: activations.softmax(x, dim=d),
+                            lambda x, d=dim: _softmax(x, d), inputs(normal(2, 3, 4))))
+
+    cases.append(OpCase("mse_loss", losses.mse_loss, losses.mse_loss, lambda p, t: ((p - t) ** 2).mean(),
+                        inputs(normal(5, 3), normal(5, 3))))
+    cases.append(OpCase("cross_entropy", losses.cross_entropy, losses.cross_entropy,
+                        _cross_entropy,
+                        lambda rng: [rng.normal(size=(6, 4)), Const(rng.integers(0, 4, size=6))]))
+    cases.append(OpCase("binary_cross_entropy", losses.binary_cross_entropy, losses.binary_cross_entropy,
+                        _binary_cross_entropy,
+                        lambda rng: [rng.uniform(0.05, 0.95, size=(5, 2)), Const(rng.integers(0, 2, size=(5, 2)).astype(float))]))
+
+    cases.append(OpCase("reuse x*x + x", None, lambda x: x * x + x, lambda x: x * x + x, inputs(normal(3, 4))))
+    cases.append(OpCase("diamond (a*b)+(a*c)", None, lambda a, b, c: a * b + a * c, lambda a, b, c: a * b + a * c,
+                        inputs(normal(3, 4), normal(3, 4), normal(4))))
+    cases.append(OpCase("layer relu(x@w+b)", None, lambda x, w, b: activations.relu(x @ w + b),
+                        lambda x, w, b: np.maximum(x @ w + b, 0), inputs(normal(5, 3), normal(3, 4), positive(4))))
+    cases.append(OpCase("log-sum-exp chain", None, lambda x: (x - x.max(axis=1, keepdims=True)).exp().sum(axis=1).log(),
+                        lambda x: np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)), inputs(distinct(3, 4))))
+    return cases
+
+
+CASES = build_cases()

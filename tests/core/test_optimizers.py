@@ -1,0 +1,298 @@
+"""tinytorch.core.optimizers against plain-NumPy references of PyTorch's update rules."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinytorch.core.optimizers import SGD, Adam, AdamW, Optimizer
+from tinytorch.core.tensor import Tensor
+
+settings.register_profile("course", max_examples=60, deadline=None)
+settings.load_profile("course")
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+# References in float64, written from the formulas (torch.optim's documented algorithms).
+def sgd_reference(start, grads, lr, momentum=0.0, weight_decay=0.0):
+    w, buffer = start.astype(np.float64), None
+    for grad in grads:
+        d = grad + weight_decay * w
+        if momentum:
+            buffer = d.copy() if buffer is None else momentum * buffer + d
+            d = buffer
+        w = w - lr * d
+    return w
+
+
+def adam_reference(start, grads, lr, betas, eps, weight_decay=0.0, decoupled=False):
+    w = start.astype(np.float64)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t, grad in enumerate(grads, start=1):
+        if decoupled:
+            w = w - lr * weight_decay * w
+        else:
+            grad = grad + weight_decay * w
+        m = betas[0] * m + (1 - betas[0]) * grad
+        v = betas[1] * v + (1 - betas[1]) * grad * grad
+        m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return w
+
+
+@st.composite
+def trajectories(draw):
+    """A start point and a few gradients of one shape, all float32."""
+    shape = draw(shapes)
+    steps = draw(st.integers(1, 5))
+    elements = st.floats(-3, 3, allow_nan=False, width=32)
+    start = draw(hnp.arrays(np.float32, shape, elements=elements))
+    grads = [draw(hnp.arrays(np.float32, shape, elements=elements)) for _ in range(steps)]
+    return start, grads
+
+
+def run(optimizer_class, start, grads, **hyper):
+    param = Tensor(start.copy())
+    optimizer = optimizer_class([param], **hyper)
+    for grad in grads:
+        param.grad = grad
+        optimizer.step()
+    return param, optimizer
+
+
+@given(trajectories(), st.floats(0.001, 0.5), st.sampled_from([0.0, 0.5, 0.9]), st.sampled_from([0.0, 0.01, 0.1]))
+def test_sgd_matches_reference(trajectory, lr, momentum, weight_decay):
+    start, grads = trajectory
+    param, _ = run(SGD, start, grads, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    expected = sgd_reference(start, grads, lr, momentum, weight_decay)
+    np.testing.assert_allclose(param.data, expected, rtol=1e-4, atol=1e-4)
+    assert param.dtype == np.float32
+
+
+@given(trajectories(), st.floats(0.001, 0.2), st.sampled_from([(0.9, 0.999), (0.5, 0.9), (0.0, 0.0)]),
+       st.sampled_from([0.0, 0.05]))
+def test_adam_matches_reference(trajectory, lr, betas, weight_decay):
+    start, grads = trajectory
+    param, optimizer = run(Adam, start, grads, lr=lr, betas=betas, weight_decay=weight_decay)
+    expected = adam_reference(start, grads, lr, betas, 1e-8, weight_decay)
+    # where every gradient is 0, m_hat / sqrt(v_hat) is 0 / 0-ish: compare the well-defined entries
+    np.testing.assert_allclose(param.data, expected, rtol=1e-3, atol=2e-3)
+    assert optimizer.state[param]["step"] == len(grads)
+
+
+@given(trajectories(), st.floats(0.001, 0.2), st.sampled_from([0.0, 0.01, 0.3]))
+def test_adamw_matches_reference(trajectory, lr, weight_decay):
+    start, grads = trajectory
+    param, _ = run(AdamW, start, grads, lr=lr, weight_decay=weight_decay)
+    expected = adam_reference(start, grads, lr, (0.9, 0.999), 1e-8, weight_decay, decoupled=True)
+    np.testing.assert_allclose(param.data, expected, rtol=1e-3, atol=2e-3)
+
+
+def test_worked_examples_from_the_notebook():
+    w = Tensor([1.0, -2.0])
+    optimizer = SGD([w], lr=0.1, momentum=0.9)
+    for _ in range(2):
+        w.grad = np.array([0.5, 0.5], dtype=np.float32)
+        optimizer.step()
+    np.testing.assert_allclose(w.data, [0.855, -2.145], rtol=1e-6)
+
+    w = Tensor([1.0])
+    optimizer = Adam([w], lr=0.1)
+    for expected in (0.9, 0.8):
+        w.grad = np.array([0.5], dtype=np.float32)
+        optimizer.step()
+        np.testing.assert_allclose(w.data, [expected], rtol=1e-5)
+
+    for make, expected in [(lambda p: AdamW(p, lr=0.1, weight_decay=0.01), 0.899),
+                           (lambda p: Adam(p, lr=0.1, weight_decay=0.01), 0.9)]:
+        w = Tensor([1.0])
+        optimizer = make([w])
+        w.grad = np.array([0.5], dtype=np.float32)
+        optimizer.step()
+        np.testing.assert_allclose(w.data, [expected], rtol=1e-5)
+
+
+def test_state_contents_and_per_parameter_step_counts():
+    a, b = Tensor([1.0, 2.0]), Tensor([3.0])
+    optimizer = Adam([a, b], lr=0.1)
+    a.grad = np.array([0.5, -0.5], dtype=np.float32)
+    optimizer.step()
+    assert set(optimizer.state) == {a}, "a parameter without a gradient gets no state"
+    assert sorted(optimizer.state[a]) == ["exp_avg", "exp_avg_sq", "step"]
+    np.testing.assert_allclose(optimizer.state[a]["exp_avg"], [0.05, -0.05], rtol=1e-6)
+    np.testing.assert_allclose(optimizer.state[a]["exp_avg_sq"], [0.00025, 0.00025], rtol=1e-5)
+    b.grad = np.array([1.0], dtype=np.float32)
+    optimizer.step()
+    assert (optimizer.state[a]["step"], optimizer.state[b]["step"]) == (2, 1)
+    np.testing.assert_allclose(b.data, [2.9], rtol=1e-6)  # b's first step is bias-corrected as t=1
+
+    w = Tensor([1.0])
+    sgd = SGD([w], lr=0.1, momentum=0.9)
+    w.grad = np.array([2.0], dtype=np.float32)
+    sgd.step()
+    assert list(sgd.state[w]) == ["momentum_buffer"]
+    assert SGD([w], lr=0.1).state == {}
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda p: Adam(p, lr=0.1, weight_decay=0.1),
+    lambda p: AdamW(p, lr=0.1, weight_decay=0.1),
+])
+def test_parameters_without_gradient_are_untouched(make):
+    frozen, live = Tensor([[3.0, -4.0]]), Tensor([1.0, -2.0])
+    optimizer = make([frozen, live])
+    for t in range(3):
+        live.grad = None if t == 1 else np.array([0.5, -0.25], dtype=np.float32)
+        before = live.data.copy()
+        optimizer.step()
+        np.testing.assert_array_equal(frozen.data, [[3.0, -4.0]])
+        if t == 1:
+            np.testing.assert_array_equal(live.data, before)
+    assert frozen not in optimizer.state and frozen.grad is None
+
+
+def test_updates_are_in_place_and_keep_float32():
+    for make in (lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: Adam(p), lambda p: AdamW(p)):
+        w = Tensor([1.0, 2.0])
+        array = w.data
+        optimizer = make([w])
+        for _ in range(2):
+            w.grad = np.array([0.25, -0.5])  # float64 gradient
+            optimizer.step()
+        assert w.data is array and w.dtype == np.float32
+        assert all(v.dtype == np.float32 for v in optimizer.state[w].values() if isinstance(v, np.ndarray))
+
+
+def test_step_does_not_modify_the_gradient():
+    for make in (lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1), lambda p: Adam(p, weight_decay=0.1),
+                 lambda p: AdamW(p)):
+        w = Tensor([1.0, 2.0])
+        optimizer = make([w])
+        w.grad = np.array([0.25, -0.5], dtype=np.float32)
+        for _ in range(2):
+            optimizer.step()
+        np.testing.assert_array_equal(w.grad, [0.25, -0.5])
+
+
+def test_params_accepts_any_iterable_and_zero_grad_clears():
+    tensors = [Tensor([1.0]), Tensor([2.0, 3.0])]
+    optimizer = SGD((t for t in tensors), lr=0.1)  # a generator, like model.parameters()
+    assert isinstance(optimizer.params, list) and all(p is t for p, t in zip(optimizer.params, tensors, strict=True))
+    for t in tensors:
+        t.grad = np.ones_like(t.data)
+    optimizer.step()
+    optimizer.step()
+    np.testing.assert_allclose(tensors[1].data, [1.8, 2.8], rtol=1e-6)  # a consumed generator would not step twice
+    optimizer.zero_grad()
+    assert all(t.grad is None for t in tensors)
+    assert isinstance(SGD(tuple(tensors), lr=0.1).params, list)
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: SGD([], lr=0.1), ValueError, ["empty"]),
+    (lambda: Adam(iter([])), ValueError, ["empty"]),
+    (lambda: SGD([Tensor([1.0]), [1.0, 2.0]], lr=0.1), TypeError, ["1", "list"]),
+    (lambda: SGD([Tensor([1.0])], lr=-0.5), ValueError, ["lr", "-0.5"]),
+    (lambda: SGD([Tensor([1.0])], lr=0.1, momentum=1.0), ValueError, ["momentum", "1.0"]),
+    (lambda: SGD([Tensor([1.0])], lr=0.1, weight_decay=-0.1), ValueError, ["weight_decay", "-0.1"]),
+    (lambda: Adam([Tensor([1.0])], lr=-1e-3), ValueError, ["lr", "-0.001"]),
+    (lambda: Adam([Tensor([1.0])], betas=(0.9, 1.0)), ValueError, ["betas[1]", "1.0"]),
+    (lambda: Adam([Tensor([1.0])], betas=(-0.1, 0.9)), ValueError, ["betas[0]", "-0.1"]),
+    (lambda: Adam([Tensor([1.0])], betas=(0.9,)), ValueError, ["betas", "pair"]),
+    (lambda: Adam([Tensor([1.0])], eps=0.0), ValueError, ["eps", "0.0"]),
+    (lambda: AdamW([Tensor([1.0])], weight_decay=-0.01), ValueError, ["weight_decay", "-0.01"]),
+])
+def test_bad_configuration_gets_a_clear_error(make, error, words):
+    with pytest.raises(error) as raised:
+        make()
+    for word in words:
+        assert word in str(raised.value), f"{word!r} missing from {raised.value}"
+
+
+def test_gradient_of_wrong_shape_is_explained():
+    w = Tensor(np.ones((2, 3), dtype=np.float32))
+    w.grad = np.ones(3, dtype=np.float32)  # would broadcast silently
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(3,\)"):
+        SGD([w], lr=0.1).step()
+
+
+def _train(optimizer, params, grads):
+    for grad_list in grads:
+        for param, grad in zip(params, grad_list, strict=True):
+            param.grad = grad
+        optimizer.step()
+
+
+@pytest.mark.parametrize("make", [
+    lambda p, lr=0.05: SGD(p, lr=lr, momentum=0.9, weight_decay=0.01),
+    lambda p, lr=0.05: Adam(p, lr=lr, weight_decay=0.01),
+    lambda p, lr=0.05: AdamW(p, lr=lr),
+])
+def test_state_dict_round_trip_resumes_identically(make):
+    rng = np.random.default_rng(0)
+    starts = [rng.normal(size=(3, 2)).astype(np.float32), rng.normal(size=2).astype(np.float32), np.ones(1, np.float32)]
+    grads = [[rng.normal(size=s.shape).astype(np.float32) for s in starts[:2]] + [None] for _ in range(8)]
+    params = [Tensor(s.copy()) for s in starts]
+    optimizer = make(params)
+    _train(optimizer, params, grads[:4])
+    checkpoint = optimizer.state_dict()
+    saved = [p.data.copy() for p in params]
+    assert sorted(checkpoint) == ["hyperparameters", "state"]
+    assert sorted(checkpoint["state"]) == [0, 1], "the parameter without gradients has no state"
+    assert checkpoint["hyperparameters"]["lr"] == 0.05
+    _train(optimizer, params, grads[4:])  # the checkpoint must not change while training goes on
+
+    for _ in range(2):  # two optimizers restored from the same checkpoint: load must copy too
+        resumed = [Tensor(s.copy()) for s in saved]
+        restored = make(resumed, lr=123.0)
+        restored.load_state_dict(checkpoint)
+        assert restored.lr == 0.05
+        _train(restored, resumed, grads[4:])
+        for ours, theirs in zip(resumed, params, strict=True):
+            np.testing.assert_array_equal(ours.data, theirs.data)
+
+
+def test_state_dict_holds_copies_and_plain_values():
+    w = Tensor([1.0, 2.0])
+    optimizer = Adam([w], lr=0.1, betas=(0.8, 0.9))
+    w.grad = np.array([1.0, 1.0], dtype=np.float32)
+    optimizer.step()
+    checkpoint = optimizer.state_dict()
+    assert checkpoint["hyperparameters"] == {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-8, "weight_decay": 0.0}
+    saved = checkpoint["state"][0]
+    assert saved["step"] == 1
+    assert saved["exp_avg"] is not optimizer.state[w]["exp_avg"]
+    optimizer.step()
+    np.testing.assert_allclose(saved["exp_avg"], [0.2, 0.2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("checkpoint, words", [
+    ({"state": {}}, ["hyperparameters", "state"]),
+    ({"hyperparameters": {"momentum": 0.9}, "state": {}}, ["momentum"]),
+    ({"hyperparameters": {}, "state": {2: {"step": 1}}}, ["position 2", "2 parameters"]),
+    ({"hyperparameters": {}, "state": {0: {"exp_avg": np.zeros(5)}}}, ["(5,)", "(2,)"]),
+])
+def test_load_state_dict_explains_a_checkpoint_that_does_not_fit(checkpoint, words):
+    optimizer = Adam([Tensor([1.0, 2.0]), Tensor([3.0])])
+    with pytest.raises(ValueError) as raised:
+        optimizer.load_state_dict(checkpoint)
+    for word in words:
+        assert word in str(raised.value), f"{word!r} missing from {raised.value}"
+
+
+def test_learning_rate_can_be_changed_between_steps():
+    w = Tensor([1.0])
+    optimizer = SGD([w], lr=0.1)
+    w.grad = np.array([1.0], dtype=np.float32)
+    optimizer.step()
+    optimizer.lr = 0.5  # what a scheduler (module 07) does
+    optimizer.step()
+    np.testing.assert_allclose(w.data, [0.4], rtol=1e-6)
+
+
+def test_base_class_requires_step():
+    with pytest.raises(NotImplementedError):
+        Optimizer([Tensor([1.0])]).step()
