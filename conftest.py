@@ -21,3 +21,11 @@ os.environ.update(isolated_jupyter_env(_home))
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 
+
+# Property tests: `make test` replays a fixed, derandomised set of examples so that CI and every
+# machine see the same cases; HYPOTHESIS_PROFILE=explore searches fresh examples, many more of them.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

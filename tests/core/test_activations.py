@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -25,8 +25,6 @@ from tinytorch.core.activations import (
 )
 from tinytorch.core.tensor import Op, Tensor
 
-settings.register_profile("course", max_examples=60, deadline=None)
-settings.load_profile("course")
 
 
 def reference_softmax(x, dim):

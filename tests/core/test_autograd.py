@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -33,8 +33,6 @@ from tinytorch.core.layers import Linear, Sequential
 from tinytorch.core.losses import CrossEntropyLoss, MSELoss
 from tinytorch.core.tensor import Op, Tensor
 
-settings.register_profile("course", max_examples=60, deadline=None)
-settings.load_profile("course")
 
 
 def leaf(values, dtype=np.float64):

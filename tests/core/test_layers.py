@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -10,8 +10,6 @@ from tinytorch.core.activations import ReLU, Sigmoid, Softmax, Tanh
 from tinytorch.core.layers import Dropout, Linear, Module, Parameter, Sequential, manual_seed
 from tinytorch.core.tensor import Tensor
 
-settings.register_profile("course", max_examples=60, deadline=None)
-settings.load_profile("course")
 
 sizes = st.integers(1, 12)
 batch_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5)

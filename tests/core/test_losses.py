@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -17,8 +17,6 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.tensor import Op, Tensor
 
-settings.register_profile("course", max_examples=60, deadline=None)
-settings.load_profile("course")
 
 
 def reference_log_softmax(z, axis=-1):

@@ -2,15 +2,13 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinytorch.core.optimizers import SGD, Adam, AdamW, Optimizer
 from tinytorch.core.tensor import Tensor
 
-settings.register_profile("course", max_examples=60, deadline=None)
-settings.load_profile("course")
 
 shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 
@@ -47,7 +45,8 @@ def trajectories(draw):
     """A start point and a few gradients of one shape, all float32."""
     shape = draw(shapes)
     steps = draw(st.integers(1, 5))
-    elements = st.floats(-3, 3, allow_nan=False, width=32)
+    # No subnormals: scaling one by a weight decay would round differently in float32 and float64.
+    elements = st.floats(-3, 3, allow_nan=False, allow_subnormal=False, width=32)
     start = draw(hnp.arrays(np.float32, shape, elements=elements))
     grads = [draw(hnp.arrays(np.float32, shape, elements=elements)) for _ in range(steps)]
     return start, grads
@@ -71,13 +70,16 @@ def test_sgd_matches_reference(trajectory, lr, momentum, weight_decay):
     assert param.dtype == np.float32
 
 
-@given(trajectories(), st.floats(0.001, 0.2), st.sampled_from([(0.9, 0.999), (0.5, 0.9), (0.0, 0.0)]),
-       st.sampled_from([0.0, 0.05]))
+# Adam's step m_hat / sqrt(v_hat) is about sign(g) while v_hat holds no history, so a gradient that
+# cancels to exactly 0 in float32 but to 1e-9 in float64 moves the reference a whole lr. Hence no
+# beta2 = 0 and a power-of-two weight decay: g + wd * w is then exact in both precisions on the step
+# that starts the history, and later steps are continuous in g.
+@given(trajectories(), st.floats(0.001, 0.2), st.sampled_from([(0.9, 0.999), (0.5, 0.9), (0.0, 0.9)]),
+       st.sampled_from([0.0, 0.0625]))
 def test_adam_matches_reference(trajectory, lr, betas, weight_decay):
     start, grads = trajectory
     param, optimizer = run(Adam, start, grads, lr=lr, betas=betas, weight_decay=weight_decay)
     expected = adam_reference(start, grads, lr, betas, 1e-8, weight_decay)
-    # where every gradient is 0, m_hat / sqrt(v_hat) is 0 / 0-ish: compare the well-defined entries
     np.testing.assert_allclose(param.data, expected, rtol=1e-3, atol=2e-3)
     assert optimizer.state[param]["step"] == len(grads)
 

@@ -2,14 +2,12 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinytorch.core.tensor import Op, Tensor, add, install_autograd
 
-settings.register_profile("course", max_examples=60, deadline=None)
-settings.load_profile("course")
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
 floats = st.floats(-10, 10, allow_nan=False, width=32)
