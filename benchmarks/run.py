@@ -128,12 +128,20 @@ def bench_mlp_step():
     return rows, torch_row
 
 
-def torch_mlp_step(x, y, weights):
+def optional_torch():
+    """PyTorch, single-threaded, when it is installed (it is not a dependency of the course)."""
     try:
         import torch
     except ImportError:
         return None
     torch.set_num_threads(1)
+    return torch
+
+
+def torch_mlp_step(x, y, weights):
+    torch = optional_torch()
+    if torch is None:
+        return None
     params = [torch.tensor(w, requires_grad=True) for w in weights]
     xt, yt = torch.tensor(x), torch.tensor(y)
     optimizer = torch.optim.SGD(params, lr=LR)
@@ -170,11 +178,23 @@ def bench_chain(length=1000):
 
     tiny, _ = median_time(tinytorch_chain, repeats=10)
     base, _ = median_time(numpy_chain, repeats=10)
-    return tiny, base
+    torch = optional_torch()
+    if torch is None:
+        return tiny, base, None
+
+    def torch_chain():
+        x = torch.tensor(start_value, requires_grad=True)
+        y = x
+        for _ in range(length):
+            y = y * 1.0001
+        y.sum().backward()
+
+    return tiny, base, median_time(torch_chain, repeats=10)[0]
 
 
-def bench_long_chain(length=100_000):
-    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+def timed_long_chain(make_leaf, length):
+    """Seconds for the forward and the backward of `length` additions, and the leaf's gradient."""
+    x = make_leaf()
     start = time.perf_counter()
     y = x
     for _ in range(length):
@@ -185,6 +205,14 @@ def bench_long_chain(length=100_000):
     return forward, time.perf_counter() - start, x.grad
 
 
+def bench_long_chain(length=100_000):
+    tiny = timed_long_chain(lambda: Tensor(np.ones(2, dtype=np.float32), requires_grad=True), length)
+    torch = optional_torch()
+    if torch is None:
+        return tiny, None
+    return tiny, timed_long_chain(lambda: torch.ones(2, requires_grad=True), length)
+
+
 def main():
     print(f"NumPy {np.__version__}, single-threaded BLAS; medians of repeated runs\n")
     rows, torch_ms = bench_mlp_step()
@@ -192,11 +220,16 @@ def main():
         print(f"{label}:\n  NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
         if torch_ms is not None:
             print(f"  PyTorch       {torch_ms:7.3f}   ratio to NumPy {torch_ms / numpy_ms:5.2f}x")
-    tiny, base = bench_chain()
+    tiny, base, torch_chain = bench_chain()
     print(f"\n1,000-op chain, forward + backward: TinyTorch {tiny * 1e3:.2f} ms, NumPy {base * 1e3:.2f} ms")
     print(f"  autograd overhead per op: {(tiny - base) / 1000 * 1e6:.2f} us")
-    forward, backward, grad = bench_long_chain()
+    if torch_chain is not None:
+        print(f"  PyTorch {torch_chain * 1e3:.2f} ms, overhead per op {(torch_chain - base) / 1000 * 1e6:.2f} us")
+    (forward, backward, grad), torch_long = bench_long_chain()
     print(f"\n100,000-op chain: forward {forward:.2f} s, backward {backward:.2f} s, x.grad = {grad}")
+    if torch_long is not None:
+        forward, backward, grad = torch_long
+        print(f"  PyTorch: forward {forward:.2f} s, backward {backward:.2f} s, x.grad = {grad.numpy()}")
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:

@@ -26,7 +26,6 @@ from tinytorch.core.activations import (
 from tinytorch.core.tensor import Op, Tensor
 
 
-
 def reference_softmax(x, dim):
     exps = np.exp(x - x.max(axis=dim, keepdims=True))
     return exps / exps.sum(axis=dim, keepdims=True)

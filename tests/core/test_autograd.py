@@ -34,7 +34,6 @@ from tinytorch.core.losses import CrossEntropyLoss, MSELoss
 from tinytorch.core.tensor import Op, Tensor
 
 
-
 def leaf(values, dtype=np.float64):
     return Tensor(np.array(values, dtype=dtype), requires_grad=True)
 

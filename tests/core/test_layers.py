@@ -10,7 +10,6 @@ from tinytorch.core.activations import ReLU, Sigmoid, Softmax, Tanh
 from tinytorch.core.layers import Dropout, Linear, Module, Parameter, Sequential, manual_seed
 from tinytorch.core.tensor import Tensor
 
-
 sizes = st.integers(1, 12)
 batch_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5)
 

@@ -18,7 +18,6 @@ from tinytorch.core.losses import (
 from tinytorch.core.tensor import Op, Tensor
 
 
-
 def reference_log_softmax(z, axis=-1):
     z = np.asarray(z, dtype=np.float64)
     shifted = z - z.max(axis=axis, keepdims=True)

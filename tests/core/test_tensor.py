@@ -8,7 +8,6 @@ from hypothesis.extra import numpy as hnp
 
 from tinytorch.core.tensor import Op, Tensor, add, install_autograd
 
-
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
 floats = st.floats(-10, 10, allow_nan=False, width=32)
 
