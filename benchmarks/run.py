@@ -30,27 +30,21 @@ from tinytorch.core.tensor import Tensor
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
-def median_time(run, repeats=20, warmup=3):
+def median_time(run, repeats=20, warmup=3, clock=time.perf_counter):
+    """Median seconds per run after a few warm-up runs; `clock=time.process_time` gives CPU time."""
     for _ in range(warmup):
         run()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), (max(times) - min(times))
-
-
-def process_time(run, repeats=20, warmup=3):
-    """CPU time per run (the issue's yardstick for the MLP step)."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        run()
-        times.append(time.process_time() - start)
+        times.append(clock() - start)
     return statistics.median(times)
+
+
+def process_time(run):
+    """CPU time per run: the yardstick for the MLP step, blind to other processes' load."""
+    return median_time(run, clock=time.process_time)
 
 
 SIZES, BATCH, LR = (784, 256, 128, 10), 64, 0.01
@@ -176,8 +170,8 @@ def bench_chain(length=1000):
         for _ in range(length):
             grad = grad * np.float32(1.0001)
 
-    tiny, _ = median_time(tinytorch_chain, repeats=10)
-    base, _ = median_time(numpy_chain, repeats=10)
+    tiny = median_time(tinytorch_chain, repeats=10)
+    base = median_time(numpy_chain, repeats=10)
     torch = optional_torch()
     if torch is None:
         return tiny, base, None
@@ -189,7 +183,7 @@ def bench_chain(length=1000):
             y = y * 1.0001
         y.sum().backward()
 
-    return tiny, base, median_time(torch_chain, repeats=10)[0]
+    return tiny, base, median_time(torch_chain, repeats=10)
 
 
 def timed_long_chain(make_leaf, length):
@@ -245,8 +239,8 @@ def bench_catalogue():
         values = case.inputs(rng)
         arrays = [v.value if isinstance(v, Const) else v.astype(np.float32) for v in values]
         tensors = [Tensor(a) for a in arrays]
-        tiny, _ = median_time(lambda case=case, tensors=tensors: case.call(*tensors), repeats=200)
-        base, _ = median_time(lambda case=case, arrays=arrays: case.reference(*arrays), repeats=200)
+        tiny = median_time(lambda case=case, tensors=tensors: case.call(*tensors), repeats=200)
+        base = median_time(lambda case=case, arrays=arrays: case.reference(*arrays), repeats=200)
         print(f"  {case.name:36s} {tiny * 1e6:8.2f} us  {base * 1e6:8.2f} us  {tiny / base:6.2f}x")
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import tinytorch  # noqa: F401  (turns autograd on)
 from tinytorch.core.activations import ReLU, Tanh
 from tinytorch.core.autograd import no_grad
-from tinytorch.core.layers import Linear, Sequential, manual_seed
+from tinytorch.core.layers import Dropout, Linear, Sequential, manual_seed
 from tinytorch.core.losses import CrossEntropyLoss, MSELoss
 from tinytorch.core.optimizers import SGD, Adam
 from tinytorch.core.tensor import Tensor
@@ -441,6 +441,33 @@ def test_resuming_from_a_checkpoint_is_bit_for_bit(tmp_path, stop_after):
     resumed.fit(fresh, epochs=4 - stop_after, val_data=val, progress=False)
     assert resumed.history == straight.history
     assert (resumed.epoch, resumed.step, resumed.scheduler.step_count) == (4, 20, 20)
+    for ours, theirs in zip(resumed.model.parameters(), straight.model.parameters(), strict=True):
+        assert ours.data.tobytes() == theirs.data.tobytes()
+
+
+@pytest.mark.parametrize("own_rng", [False, True], ids=["default-generator", "own-generator"])
+def test_resuming_with_dropout_draws_the_same_masks(tmp_path, own_rng):
+    """Dropout masks come from a generator; the checkpoint must carry its state or the runs diverge."""
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(24, 4)).astype(np.float32), rng.integers(0, 3, size=24)
+
+    def make_trainer():
+        manual_seed(0)
+        dropout = Dropout(0.5, rng=np.random.default_rng(9)) if own_rng else Dropout(0.5)
+        model = Sequential(Linear(4, 8), Tanh(), Sequential(dropout), Linear(8, 3))
+        return Trainer(model, SGD(model.parameters(), lr=0.1), CrossEntropyLoss())
+
+    straight = make_trainer()
+    straight.fit(batches(X, y, 8, shuffle=False), epochs=3, progress=False)
+    first = make_trainer()
+    first.fit(batches(X, y, 8, shuffle=False), epochs=1, progress=False)
+    first.save(tmp_path / "dropout.npz")
+    resumed = make_trainer()
+    np.random.default_rng(1).random(100)  # other draws in between must not matter
+    manual_seed(123)
+    resumed.load(tmp_path / "dropout.npz")
+    resumed.fit(batches(X, y, 8, shuffle=False), epochs=2, progress=False)
+    assert resumed.history == straight.history
     for ours, theirs in zip(resumed.model.parameters(), straight.model.parameters(), strict=True):
         assert ours.data.tobytes() == theirs.data.tobytes()
 

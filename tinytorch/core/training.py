@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from tinytorch.core import layers
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.tensor import Tensor
 
@@ -260,6 +261,35 @@ def _progress_bar(epochs, enabled=True):
     return tqdm(total=epochs, desc="training", unit="epoch")
 
 
+def _random_state(model):
+    """The state of every generator `model` draws from while training: each dropout layer's own
+    `rng`, and the layers' default generator (module 03) for those without one."""
+    states = {"default": layers._default_generator.bit_generator.state, "modules": {}}
+
+    def visit(module, prefix):
+        if isinstance(getattr(module, "rng", None), np.random.Generator):
+            states["modules"][prefix or "."] = module.rng.bit_generator.state
+        for name, child in module._modules.items():
+            visit(child, prefix + name if not prefix else f"{prefix}.{name}")
+
+    visit(model, "")
+    return states
+
+
+def _set_random_state(model, states):
+    """Put back what `_random_state` saved (same model layout)."""
+    layers._default_generator.bit_generator.state = states["default"]
+
+    def visit(module, prefix):
+        key = prefix or "."
+        if key in states["modules"]:
+            module.rng.bit_generator.state = states["modules"][key]
+        for name, child in module._modules.items():
+            visit(child, prefix + name if not prefix else f"{prefix}.{name}")
+
+    visit(model, "")
+
+
 def plot_history(history, ax=None, title="Training curves"):
     """Plot every loss (and metric) in a history dict against the epoch; return the Axes."""
     import matplotlib.pyplot as plt
@@ -362,10 +392,12 @@ class Trainer:
         return self.history
 
     def save(self, path, **extra):
-        """A checkpoint of the whole training position (model, optimizer, epoch, step, history, scheduler)."""
+        """A checkpoint of the whole training position: model, optimizer, epoch, step, history, scheduler
+        and random generators."""
         scheduler = None if self.scheduler is None else self.scheduler.state_dict()
-        save_checkpoint(path, self.model, self.optimizer, self.epoch,
-                        trainer={"step": self.step, "history": self.history, "scheduler": scheduler}, **extra)
+        trainer = {"step": self.step, "history": self.history, "scheduler": scheduler,
+                   "random": _random_state(self.model)}
+        save_checkpoint(path, self.model, self.optimizer, self.epoch, trainer=trainer, **extra)
 
     def load(self, path):
         """Resume from a checkpoint written by `save`; return the `extra` values saved with it."""
@@ -376,4 +408,5 @@ class Trainer:
         self.history = trainer["history"]
         if self.scheduler is not None and trainer["scheduler"] is not None:
             self.scheduler.load_state_dict(trainer["scheduler"])
+        _set_random_state(self.model, trainer["random"])
         return info
