@@ -261,33 +261,28 @@ def _progress_bar(epochs, enabled=True):
     return tqdm(total=epochs, desc="training", unit="epoch")
 
 
+def _modules_with_own_rng(module, prefix=""):
+    """(dotted name, module) for `module` and each sub-module that holds its own `rng` Generator."""
+    if isinstance(getattr(module, "rng", None), np.random.Generator):
+        yield prefix or ".", module
+    for name, child in module._modules.items():
+        yield from _modules_with_own_rng(child, f"{prefix}.{name}" if prefix else name)
+
+
 def _random_state(model):
     """The state of every generator `model` draws from while training: each dropout layer's own
     `rng`, and the layers' default generator (module 03) for those without one."""
-    states = {"default": layers._default_generator.bit_generator.state, "modules": {}}
-
-    def visit(module, prefix):
-        if isinstance(getattr(module, "rng", None), np.random.Generator):
-            states["modules"][prefix or "."] = module.rng.bit_generator.state
-        for name, child in module._modules.items():
-            visit(child, prefix + name if not prefix else f"{prefix}.{name}")
-
-    visit(model, "")
-    return states
+    return {
+        "default": layers._default_generator.bit_generator.state,
+        "modules": {name: module.rng.bit_generator.state for name, module in _modules_with_own_rng(model)},
+    }
 
 
 def _set_random_state(model, states):
     """Put back what `_random_state` saved (same model layout)."""
     layers._default_generator.bit_generator.state = states["default"]
-
-    def visit(module, prefix):
-        key = prefix or "."
-        if key in states["modules"]:
-            module.rng.bit_generator.state = states["modules"][key]
-        for name, child in module._modules.items():
-            visit(child, prefix + name if not prefix else f"{prefix}.{name}")
-
-    visit(model, "")
+    for name, module in _modules_with_own_rng(model):
+        module.rng.bit_generator.state = states["modules"][name]
 
 
 def plot_history(history, ax=None, title="Training curves"):
