@@ -91,17 +91,14 @@ class GradingChecks:
     def test_solution_scores_full_marks(self, run):
         assert_scores(run, "solution", run.full_marks)
 
-
     def test_release_scores_zero_on_every_graded_cell(self, run):
         assert_scores(run, "release", {grade_id: 0.0 for grade_id in run.full_marks})
-
 
     def test_hidden_integration_cells_carry_most_points(self, run):
         cells = graded_cells(run.source)
         hidden = sum(c.points for c in cells if c.hidden)
         visible = sum(c.points for c in cells if not c.hidden)
         assert hidden > visible, f"{run.module}: hidden cells give {hidden} points, visible cells {visible}"
-
 
     def test_each_planted_bug_loses_exactly_its_hidden_points(self, run):
         bugs = PLANTED_BUGS.get(run.module, [])
@@ -113,12 +110,10 @@ class GradingChecks:
                 expected[grade_id] = 0.0
             assert_scores(run, f"bug-{planted.name}", expected)
 
-
     def test_every_hidden_cell_catches_a_planted_bug(self, run):
         hidden = {cell.grade_id for cell in graded_cells(run.source) if cell.hidden}
         caught = set().union(*(planted.fails for planted in PLANTED_BUGS.get(run.module, [])))
         assert hidden <= caught, f"{run.module}: no planted bug shows that {sorted(hidden - caught)} can fail"
-
 
     @pytest.mark.parametrize("student", ["endless-loop", "syntax-error"])
     def test_broken_cell_costs_only_the_tests_after_it(self, run, student):
@@ -131,7 +126,6 @@ class GradingChecks:
         )
         assert scores[after] == 0.0, f"{student}: {after} runs the broken code and should score 0, got {scores[after]}"
 
-
     def test_dead_kernel_scores_zero_without_stopping_the_batch(self, run):
         # nbgrader cannot finish a notebook whose kernel died: every cell is recorded as 0 and
         # the error is in the autograde log, while the rest of the batch is graded as usual.
@@ -139,12 +133,10 @@ class GradingChecks:
         assert "dead-kernel" in run.autograde_log
         assert run.scores("solution") == run.full_marks
 
-
     def test_huge_output_is_cut_and_still_graded(self, run):
         assert_scores(run, "huge-output", run.full_marks)
         size = (run.course.root / "autograded" / "huge-output" / run.module / f"{run.module}.ipynb").stat().st_size
         assert size < 2_000_000, f"the autograded notebook kept {size} bytes of output: LimitOutput is not applied"
-
 
     def test_edited_test_cells_are_restored(self, run):
         assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
@@ -154,15 +146,12 @@ class GradingChecks:
             original = "".join(find_cell(run.source, grade_id)["source"])
             assert restored == original, f"locked cell {grade_id} was not restored from the gradebook"
 
-
     def test_deleted_test_cell_is_restored_and_run(self, run):
         assert_scores(run, "deleted-test-release", {grade_id: 0.0 for grade_id in run.full_marks})
         assert_scores(run, "deleted-test-solution", run.full_marks)
 
-
     def test_patching_numpy_or_helpers_scores_nothing(self, run):
         assert_scores(run, "cheater", {grade_id: 0.0 for grade_id in run.full_marks})
-
 
     def test_feedback_shows_no_hidden_test_text(self, run):
         hidden_lines = hidden_test_lines(run.source)
