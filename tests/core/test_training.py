@@ -472,6 +472,17 @@ def test_resuming_with_dropout_draws_the_same_masks(tmp_path, own_rng):
         assert ours.data.tobytes() == theirs.data.tobytes()
 
 
+def test_loading_into_a_model_with_another_dropout_layer_names_it(tmp_path):
+    manual_seed(0)
+    model = Sequential(Linear(4, 3))
+    Trainer(model, SGD(model.parameters(), lr=0.1), CrossEntropyLoss()).save(tmp_path / "plain.npz")
+    manual_seed(0)
+    with_dropout = Sequential(Linear(4, 3), Dropout(0.5, rng=1))
+    trainer = Trainer(with_dropout, SGD(with_dropout.parameters(), lr=0.1), CrossEntropyLoss())
+    with pytest.raises(ValueError, match="sub-module '1' \\(Dropout"):
+        trainer.load(tmp_path / "plain.npz")
+
+
 def test_progress_bar_is_shown_only_when_asked(capsys):
     X, Y = regression_data()
     manual_seed(0)

@@ -282,6 +282,11 @@ def _set_random_state(model, states):
     """Put back what `_random_state` saved (same model layout)."""
     layers._default_generator.bit_generator.state = states["default"]
     for name, module in _modules_with_own_rng(model):
+        if name not in states["modules"]:
+            raise ValueError(
+                f"the checkpoint holds no random state for sub-module {name!r} ({type(module).__name__} with its "
+                "own rng): was it saved from a model with the same layers?"
+            )
         module.rng.bit_generator.state = states["modules"][name]
 
 
