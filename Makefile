@@ -47,7 +47,7 @@ bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check tools tests benchmarks tinytorch conftest.py nbgrader_config.py
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache
