@@ -11,3 +11,7 @@ from tinytorch.core.losses import *  # noqa: F401,F403
 from tinytorch.core.autograd import *  # noqa: F401,F403
 from tinytorch.core.optimizers import *  # noqa: F401,F403
 from tinytorch.core.training import *  # noqa: F401,F403
+import tinytorch.core.backward_rules  # noqa: F401,E402 (attaches each op's gradient rule)
+from tinytorch.core.autograd import enable_autograd  # noqa: E402
+
+enable_autograd()

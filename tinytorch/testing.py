@@ -7,14 +7,24 @@ __all__ = [
     'assert_raises_with',
     'assert_defined_here',
     'broadcasting_pairs',
+    'numeric_gradient',
+    'run_rule',
+    'assert_own_autograd',
 ]
 
+"""Checks used by the course's test cells: clear messages, and immune to a notebook patching NumPy."""
+
 import numpy as _numpy
+
+from tinytorch.core.tensor import Tensor
 
 _allclose = _numpy.allclose
 _asarray = _numpy.asarray
 _shape = _numpy.shape
 _dtype = _numpy.dtype
+_float32 = _numpy.float32
+_zeros = _numpy.zeros
+_ndindex = _numpy.ndindex
 
 
 def _as_array(value):
@@ -74,3 +84,51 @@ def broadcasting_pairs(rng, count):
         first = [1 if rng.random() < 0.2 else size for size in shape]
         pairs.append((tuple(first), tuple(other)) if rng.random() < 0.5 else (tuple(other), tuple(first)))
     return pairs
+
+
+def numeric_gradient(loss_value, array, eps=1e-6):
+    """Central differences of `loss_value()` for each element of `array`, nudged in place and restored.
+
+    Use float64 arrays: with float32, the differences are mostly rounding noise.
+    """
+    grad = _zeros(_shape(array))
+    for position in _ndindex(_shape(array)):
+        original = array[position]
+        array[position] = original + eps
+        up = loss_value()
+        array[position] = original - eps
+        down = loss_value()
+        array[position] = original
+        grad[position] = (up - down) / (2 * eps)
+    return grad
+
+
+def run_rule(operation, inputs, grad_output, *args, **kwargs):
+    """Run `operation`'s forward on tensors made from `inputs` (float32 unless they are float
+    arrays already), then its backward rule with `grad_output`, as the engine would.
+
+    Returns the forward's output array and the rule's gradients as a tuple.
+    """
+    from tinytorch.core.autograd import Node  # what the engine hands a rule
+
+    tensors = tuple(Tensor(value if getattr(value, "dtype", None) is not None and value.dtype.kind == "f"
+                           else _asarray(value, dtype=_float32), requires_grad=True) for value in inputs)
+    output = operation.forward(*tensors, *args, **kwargs)
+    node = Node(operation, tensors, args, kwargs, output.data)
+    grads = operation.backward(node, _asarray(grad_output, dtype=output.dtype), *node.arrays, *args, **kwargs)
+    return output.data, tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+
+
+def assert_own_autograd(*operations):
+    """Fail unless the installed recorder and engine, and the backward rule of each op, are notebook code."""
+    from tinytorch.core.tensor import installed_autograd
+
+    recorder, engine = installed_autograd()
+    if recorder is None:
+        raise AssertionError("autograd is off: run the cell that calls enable_autograd()")
+    assert_defined_here(recorder, "the installed recorder (your record)")
+    assert_defined_here(engine, "the installed backward engine (your backward)")
+    for operation in operations:
+        if operation.backward is None:
+            raise AssertionError(f"{operation.__name__} has no backward rule: run the cell that defines it")
+        assert_defined_here(operation.backward, f"the backward rule of {operation.__name__}")

@@ -120,6 +120,11 @@ def render_package_init(modules: dict[str, ExportedModule], order: list[str]) ->
     ]
     for dotted in order:
         lines.append(f"from {PACKAGE}.{dotted} import *  # noqa: F401,F403")
+    if "core.backward_rules" in modules:
+        lines.append(f"import {PACKAGE}.core.backward_rules  # noqa: F401,E402 (attaches each op's gradient rule)")
+        lines.append(f"from {PACKAGE}.core.autograd import enable_autograd  # noqa: E402")
+        lines.append("")
+        lines.append("enable_autograd()")
     files[Path(PACKAGE, "__init__.py")] = "\n".join(lines) + "\n"
     for dotted in modules:
         parts = dotted.split(".")[:-1]

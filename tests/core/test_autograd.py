@@ -13,34 +13,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import tinytorch
 import tinytorch.core.activations as activations
 import tinytorch.core.losses as losses
 import tinytorch.core.tensor as tensor_module
 from tinytorch.core.autograd import (
-    AUTOGRAD_RULES,
-    Function,
-    Mul,
+    Node,
     backward,
     enable_autograd,
     gradcheck,
     is_grad_enabled,
     no_grad,
+    record,
     topological_order,
     unbroadcast,
 )
 from tinytorch.core.layers import Linear, Sequential
 from tinytorch.core.losses import CrossEntropyLoss, MSELoss
-from tinytorch.core.tensor import Op, Tensor
+from tinytorch.core.tensor import Op, Tensor, installed_autograd
 
 
 def leaf(values, dtype=np.float64):
     return Tensor(np.array(values, dtype=dtype), requires_grad=True)
-
-
-def all_ops():
-    modules = (tensor_module, activations, losses)
-    return {obj for module in modules for obj in vars(module).values() if isinstance(obj, Op)}
 
 
 # Switching autograd on ------------------------------------------------------------------------
@@ -57,40 +50,53 @@ def test_import_tinytorch_turns_autograd_on_in_a_fresh_interpreter():
     assert result.stdout.strip() == "[2.0]"
 
 
-def test_every_op_of_modules_01_to_04_has_its_rule_installed():
-    ops = all_ops()
-    assert ops <= set(AUTOGRAD_RULES), f"ops without a rule: {sorted(o.__name__ for o in ops - set(AUTOGRAD_RULES))}"
-    for operation, function in AUTOGRAD_RULES.items():
-        assert operation.function is function, f"{operation.__name__} runs {operation.function}, not {function}"
-        assert issubclass(function, Function)
-    assert Tensor._backward_engine is backward
+def test_import_tinytorch_installs_this_modules_recorder_and_engine():
+    assert installed_autograd() == (record, backward)
 
 
 def test_enable_autograd_is_idempotent():
     enable_autograd()
     enable_autograd()
-    assert all(operation.function is function for operation, function in AUTOGRAD_RULES.items())
+    assert installed_autograd() == (record, backward)
     x = leaf([3.0])
     (x * x + x).backward()
     np.testing.assert_allclose(x.grad, [7.0])
 
 
-def test_tinytorch_namespace_keeps_the_layer_classes():
-    """The rule classes must not shadow the activation and loss classes re-exported by tinytorch."""
-    assert tinytorch.ReLU is activations.ReLU and tinytorch.Softmax is activations.Softmax
-    assert tinytorch.CrossEntropyLoss is losses.CrossEntropyLoss
-    assert tinytorch.no_grad is no_grad and tinytorch.Function is Function
+def test_autograd_switched_off_leaves_plain_forwards_and_a_clear_backward_error():
+    tensor_module.install_autograd(None, None)
+    try:
+        y = leaf([1.0, 2.0]) * 2
+        assert y.grad_fn is None and not y.requires_grad
+        with pytest.raises(RuntimeError, match="enable_autograd"):
+            y.backward(np.ones(2))
+    finally:
+        enable_autograd()
+    with pytest.raises(ValueError, match="both"):
+        tensor_module.install_autograd(record, None)
 
 
-# Function.apply and grad mode -----------------------------------------------------------------
+# Recording and grad mode ------------------------------------------------------------------------
 
-def test_apply_records_the_graph_only_when_a_gradient_is_needed():
+def test_ops_record_a_node_only_when_a_gradient_is_needed():
     x, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
-    y = Mul.apply(x, c)
-    assert y.requires_grad and isinstance(y._ctx, Mul) and list(y._ctx.parents) == [x, c]
-    z = Mul.apply(c, c)
-    assert not z.requires_grad and z._ctx is None
-    assert (x * 2).requires_grad and not (c * 2).requires_grad
+    y = x * c
+    node = y.grad_fn
+    assert y.requires_grad and isinstance(node, Node) and node.op is tensor_module.mul
+    assert node.inputs == (x, c) and node.needs_grad == (True, False)
+    assert node.arrays[0] is x.data and node.output is y.data and repr(node) == "<Node mul>"
+    z = c * c
+    assert not z.requires_grad and z.grad_fn is None
+    s = x.sum(axis=0, keepdims=True)
+    assert s.grad_fn.args == (0, True) and s.grad_fn.kwargs == {}
+
+
+def test_an_ops_inner_ops_record_nothing():
+    """cross_entropy's forward builds log_softmax from other ops; only the outer node is kept."""
+    logits = leaf(np.zeros((2, 3)))
+    loss = losses.cross_entropy(logits, Tensor([0, 2]))
+    assert loss.grad_fn.op is losses.cross_entropy and loss.grad_fn.inputs[0] is logits
+    assert is_grad_enabled()
 
 
 def test_outputs_keep_the_dtype_of_their_inputs():
@@ -111,7 +117,7 @@ def test_no_grad_is_nestable_and_restores_on_exceptions():
         assert not is_grad_enabled()
         y = x * 3
     assert is_grad_enabled()
-    assert not y.requires_grad and y._ctx is None
+    assert not y.requires_grad and y.grad_fn is None
     with pytest.raises(KeyError):
         with no_grad():
             raise KeyError("inside")
@@ -191,7 +197,7 @@ def test_topological_order_lists_each_tensor_once_after_its_inputs():
     assert order[-1] is z and len(order) == len({id(t) for t in order})
     position = {id(t): i for i, t in enumerate(order)}
     for t in order:
-        for parent in (t._ctx.parents if t._ctx else []):
+        for parent in (t.grad_fn.inputs if t.grad_fn else []):
             if parent.requires_grad:
                 assert position[id(parent)] < position[id(t)]
 
@@ -251,16 +257,20 @@ def test_backward_errors_name_the_problem():
         y.backward(np.ones(3))
     assert "(3,)" in str(error.value) and "(2, 2)" in str(error.value)
 
-    class WrongShape(Function):
-        def forward(self, a):
-            return a * 2
+    def wrong_shape(a):
+        return Tensor(a.data * 2)
 
-        def backward(self, grad_output):
-            return grad_output[:1]
-
+    wrong = Op(wrong_shape, num_tensors=1)
+    wrong.backward = lambda node, grad, a: grad[:1]
     with pytest.raises(ValueError) as error:
-        backward(WrongShape.apply(leaf([1.0, 2.0, 3.0])), np.ones(3))
-    assert "WrongShape" in str(error.value) and "(3,)" in str(error.value)
+        backward(wrong(leaf([1.0, 2.0, 3.0])), np.ones(3))
+    assert "wrong_shape" in str(error.value) and "(3,)" in str(error.value)
+    wrong.backward = lambda node, grad, a: (grad, grad)
+    with pytest.raises(ValueError, match="2 gradients for 1 inputs"):
+        backward(wrong(leaf([1.0, 2.0, 3.0])), np.ones(3))
+    wrong.backward = None
+    with pytest.raises(RuntimeError, match="wrong_shape has no backward rule"):
+        backward(wrong(leaf([1.0, 2.0, 3.0])), np.ones(3))
 
 
 def test_backward_accepts_a_tensor_as_gradient():
@@ -302,17 +312,10 @@ def test_gradcheck_passes_correct_rules_and_names_the_wrong_input():
     a, b = rng.uniform(0.5, 2, (3, 4)), rng.uniform(0.5, 2, (4, 2))
     assert gradcheck(lambda p, q: (p @ q).exp().sum(axis=0) / q.sum(), [a, b]) is True
 
-    class WrongMul(Function):
-        def forward(self, p, q):
-            self.save_for_backward(p, q)
-            return p * q
-
-        def backward(self, grad_output):
-            p, q = self.saved
-            return grad_output * q, grad_output * q
-
+    wrong_mul = Op(lambda p, q: Tensor(p.data * q.data), num_tensors=2)
+    wrong_mul.backward = lambda node, grad, p, q: (grad * q, grad * q)
     with pytest.raises(AssertionError, match="input 1"):
-        gradcheck(lambda p, q: WrongMul.apply(p, q), [a, a + 1])
+        gradcheck(wrong_mul, [a, a + 1])
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lambda p: p.exp(), [Tensor([1.0, 2.0])])
 

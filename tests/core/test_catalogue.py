@@ -1,5 +1,7 @@
 """Forward checks and float64 finite-difference gradient checks for every op in tests/catalogue.py."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ import tinytorch
 from catalogue import CASES, Const
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.tensor import Op, Tensor
+from tinytorch.testing import numeric_gradient
 
 
 def as_tensors(values, dtype, requires_grad=False):
@@ -27,21 +30,6 @@ def test_forward_matches_numpy_and_keeps_float32(case):
     np.testing.assert_allclose(out.data, expected, rtol=2e-4, atol=2e-5, err_msg=case.name)
 
 
-def numeric_gradient(f, values, index, eps=1e-6):
-    """Central differences of the scalar f(values) with respect to values[index], in float64."""
-    point = values[index]
-    gradient = np.zeros_like(point)
-    for position in np.ndindex(point.shape):
-        original = point[position]
-        point[position] = original + eps
-        up = f(values)
-        point[position] = original - eps
-        down = f(values)
-        point[position] = original
-        gradient[position] = (up - down) / (2 * eps)
-    return gradient
-
-
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_gradient_matches_central_differences_in_float64(case):
     rng = np.random.default_rng(1)
@@ -60,7 +48,8 @@ def test_gradient_matches_central_differences_in_float64(case):
         if isinstance(value, Const):
             assert inputs[index].grad is None, f"{case.name}: a constant argument received a gradient"
             continue
-        expected = numeric_gradient(scalar, [v if isinstance(v, Const) else v.copy() for v in values], index)
+        arrays = [v if isinstance(v, Const) else v.copy() for v in values]
+        expected = numeric_gradient(functools.partial(scalar, arrays), arrays[index])
         got = inputs[index].grad
         assert got is not None, f"{case.name}: input {index} received no gradient"
         assert got.shape == value.shape, f"{case.name}: gradient of input {index} has shape {got.shape}, not {value.shape}"
@@ -77,5 +66,5 @@ def test_every_package_op_is_in_the_catalogue_and_has_an_autograd_rule():
     covered = {case.op for case in CASES}
     missing = sorted(o.__name__ for o in ops - covered)
     assert not missing, f"add these ops to tests/catalogue.py: {missing}"
-    without_rule = sorted(o.__name__ for o in ops if o.function is None)
-    assert not without_rule, f"ops without an autograd rule after `import tinytorch`: {without_rule}"
+    without_rule = sorted(o.__name__ for o in ops if o.backward is None)
+    assert not without_rule, f"ops without a backward rule after `import tinytorch`: {without_rule}"

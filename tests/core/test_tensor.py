@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinytorch.core.tensor import Op, Tensor, add, install_autograd
+from tinytorch.core.tensor import Op, Tensor, add, install_autograd, installed_autograd
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
 floats = st.floats(-10, 10, allow_nan=False, width=32)
@@ -108,24 +108,23 @@ def test_item_and_len():
         Tensor([1, 2]).item()
 
 
-def test_install_autograd_routes_an_op_through_its_function():
-    """The documented extension point: an installed Function replaces the forward of its op."""
+def test_install_autograd_routes_every_op_call_through_the_recorder():
+    """The documented extension point: a recorder sees every op call, with plain values already Tensors."""
     calls = []
 
-    class RecordingAdd:
-        @staticmethod
-        def apply(a, b):
-            calls.append((a.shape, b.shape))
-            return add.forward(a, b)
+    def recorder(operation, tensors, args, kwargs):
+        calls.append((operation.__name__, [t.shape for t in tensors], args))
+        return operation.forward(*tensors, *args, **kwargs)
 
-    previous_function, previous_engine = add.function, Tensor._backward_engine
+    previous = installed_autograd()
     try:
-        install_autograd({add: RecordingAdd}, backward=previous_engine)
-        result = Tensor([1.0, 2.0]) + 3  # the scalar is converted before the Function sees it
-        np.testing.assert_allclose(result.data, [4.0, 5.0])
-        assert calls == [((2,), ())]
+        install_autograd(recorder, lambda tensor, gradient: None)
+        result = Tensor([1.0, 2.0]) + 3
+        total = result.sum(0)
     finally:
-        install_autograd({add: previous_function}, backward=previous_engine)
-    with pytest.raises(TypeError, match="Op keys"):
-        install_autograd({np.add: RecordingAdd}, backward=None)
-    assert isinstance(add, Op)
+        install_autograd(*previous)
+    np.testing.assert_allclose(result.data, [4.0, 5.0])
+    np.testing.assert_allclose(total.data, 9.0)
+    assert calls == [("add", [(2,), ()], ()), ("tensor_sum", [(2,)], (0, False))]
+    assert installed_autograd() == previous
+    assert isinstance(add, Op) and repr(add) == "<op add>"

@@ -15,6 +15,11 @@ __all__ = [
     'Softmax',
 ]
 
+"""Activation functions: `relu`, `sigmoid`, `tanh`, `gelu` and `softmax` as ops, and as objects for models.
+
+Every op is numerically stable over the whole float range and keeps the input's dtype.
+"""
+
 import math
 
 import numpy as np
@@ -26,7 +31,7 @@ class Activation:
     """Base class of the activation objects: `layer(x)` runs `layer.forward(x)`.
 
     Each subclass writes `forward`, which calls one op of this module. Activations have no
-    weights; module 03 places them between layers.
+    weights; they go between layers.
     """
 
     def forward(self, x):
@@ -82,7 +87,7 @@ class Tanh(Activation):
 @op()
 def gelu(x):
     """GELU with the tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    cube = x.data * x.data * x.data  # much faster than x.data ** 3 (see section 8)
+    cube = x.data * x.data * x.data  # much faster than x.data ** 3, which NumPy computes with pow()
     inner = math.sqrt(2 / math.pi) * (x.data + 0.044715 * cube)
     return Tensor(0.5 * x.data * (1 + np.tanh(inner)))
 

@@ -2,68 +2,51 @@
 # change the notebook, then run `make build`.
 
 __all__ = [
+    'Node',
     'is_grad_enabled',
     'no_grad',
-    'Function',
-    'Add',
-    'Sub',
-    'Mul',
-    'Div',
-    'Neg',
-    'Power',
+    'record',
+    'backward_rule',
     'unbroadcast',
     'topological_order',
     'backward',
-    'MatMul',
-    'expand_reduced',
-    'Sum',
-    'Mean',
-    'Max',
-    'Reshape',
-    'Transpose',
-    'GetItem',
-    'Exp',
-    'Log',
-    'Sqrt',
-    'ReLUFunction',
-    'SigmoidFunction',
-    'TanhFunction',
-    'GELUFunction',
-    'SoftmaxFunction',
-    'MSELossFunction',
-    'CrossEntropyFunction',
-    'BinaryCrossEntropyFunction',
-    'gradcheck',
-    'AUTOGRAD_RULES',
     'enable_autograd',
+    'gradcheck',
 ]
+
+"""Reverse-mode automatic differentiation: graph recording, grad mode, the backward engine, gradcheck.
+
+`enable_autograd()` makes every op record a `Node` on its output while grad mode is on, and
+`tensor.backward()` walk those nodes with the ops' backward rules (see `backward_rule`).
+"""
 
 import functools
 
 import numpy as np
 
-from tinytorch.core.activations import gelu, relu, sigmoid, softmax, tanh
-from tinytorch.core.losses import binary_cross_entropy, cross_entropy, mse_loss
-from tinytorch.core.tensor import (
-    Tensor,
-    add,
-    div,
-    exp,
-    getitem,
-    install_autograd,
-    log,
-    matmul,
-    mul,
-    neg,
-    power,
-    reshape,
-    sqrt,
-    sub,
-    tensor_max,
-    tensor_mean,
-    tensor_sum,
-    transpose,
-)
+from tinytorch.core.tensor import Tensor, install_autograd
+
+
+class Node:
+    """One recorded op call, kept in its output's `grad_fn`: what backward() needs to go back through it."""
+
+    __slots__ = ("op", "inputs", "arrays", "args", "kwargs", "output")
+
+    def __init__(self, op, inputs, args, kwargs, output):
+        self.op = op
+        self.inputs = inputs  # the input Tensors, in order
+        self.arrays = tuple(tensor.data for tensor in inputs)  # their values when the op ran
+        self.args = args
+        self.kwargs = kwargs
+        self.output = output  # the output's array
+
+    @property
+    def needs_grad(self):
+        """For each input, whether it requires a gradient."""
+        return tuple(tensor.requires_grad for tensor in self.inputs)
+
+    def __repr__(self):
+        return f"<Node {self.op.__name__}>"
 
 
 _grad_enabled = True  # False inside `with no_grad():`
@@ -99,121 +82,41 @@ class no_grad:
         return without_grad
 
 
-def _shape_error(function, args, error):
-    """A ValueError naming the operation and the shapes it was given (NumPy's messages do not)."""
-    described = ", ".join(f"tensor of shape {arg.shape}" if isinstance(arg, Tensor) else repr(arg) for arg in args)
-    return ValueError(f"{function.__name__}({described}): {error}")
+def record(op, tensors, args, kwargs):
+    """Run `op`'s forward; when a gradient will be needed, attach a graph Node to the output."""
+    global _grad_enabled
+    if not _grad_enabled:
+        return op.forward(*tensors, *args, **kwargs)
+    for tensor in tensors:
+        if tensor.requires_grad:
+            break
+    else:
+        return op.forward(*tensors, *args, **kwargs)
+    _grad_enabled = False
+    try:
+        output = op.forward(*tensors, *args, **kwargs)
+    finally:
+        _grad_enabled = True
+    if output.dtype.kind == "f":
+        output.requires_grad = True
+        output.grad_fn = Node(op, tensors, args, kwargs, output.data)
+    return output
 
 
-class Function:
-    """One differentiable operation: `forward` on NumPy arrays, `backward` for its gradient.
+def backward_rule(op):
+    """Decorator: make the function below `op`'s backward rule.
 
-    `apply` runs it on tensors; when a gradient will be needed, the output remembers the
-    Function instance (`output._ctx`), which remembers the input tensors (`parents`).
+    The rule is called as `rule(node, grad, *forward_args, **forward_kwargs)`: the graph node,
+    the gradient of the op's output, then the op's own arguments with tensors as NumPy arrays.
+    It returns one gradient per tensor input (an array, or None for an input that needs none);
+    trailing inputs without a gradient may be left out.
     """
 
-    parents = ()  # the input tensors, set by apply when the output needs a gradient
-    saved = ()  # whatever forward kept for backward
+    def attach(rule):
+        op.backward = rule
+        return rule
 
-    def save_for_backward(self, *values):
-        self.saved = values
-
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__}.forward is not written")
-
-    def backward(self, grad_output):
-        raise NotImplementedError(f"{type(self).__name__}.backward is not written")
-
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        """Run the operation on `args` (tensors and plain values); record it if a gradient is needed."""
-        function = cls()
-        inputs, arrays = [], []
-        for arg in args:
-            if isinstance(arg, Tensor):
-                inputs.append(arg)
-                arrays.append(arg.data)
-            else:
-                arrays.append(arg)
-        try:
-            data = function.forward(*arrays, **kwargs)
-        except ValueError as error:
-            raise _shape_error(cls, args, error) from None
-        output = Tensor(data)
-        if _grad_enabled:
-            for tensor in inputs:
-                if tensor.requires_grad:
-                    function.parents = inputs
-                    output.requires_grad = True
-                    output._ctx = function
-                    break
-        return output
-
-
-class Add(Function):
-    """a + b"""
-
-    def forward(self, a, b):
-        return a + b
-
-    def backward(self, grad_output):
-        return grad_output, grad_output
-
-
-class Sub(Function):
-    """a - b"""
-
-    def forward(self, a, b):
-        return a - b
-
-    def backward(self, grad_output):
-        return grad_output, -grad_output
-
-
-class Mul(Function):
-    """a * b"""
-
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return a * b
-
-    def backward(self, grad_output):
-        a, b = self.saved
-        return grad_output * b, grad_output * a
-
-
-class Div(Function):
-    """a / b"""
-
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return a / b
-
-    def backward(self, grad_output):
-        a, b = self.saved
-        return grad_output / b, -grad_output * a / (b * b)
-
-
-class Neg(Function):
-    """-a"""
-
-    def forward(self, a):
-        return -a
-
-    def backward(self, grad_output):
-        return -grad_output
-
-
-class Power(Function):
-    """a ** exponent, for a plain-number exponent"""
-
-    def forward(self, a, exponent):
-        self.save_for_backward(a, exponent)
-        return a ** exponent
-
-    def backward(self, grad_output):
-        a, exponent = self.saved
-        return grad_output * exponent * a ** (exponent - 1)
+    return attach
 
 
 def unbroadcast(grad, shape):
@@ -235,7 +138,7 @@ def _store_leaf_grad(tensor, grad, owned):
     """Add `grad` to `tensor.grad` (a leaf); `owned` holds ids of arrays already given to a leaf.
 
     A leaf must own its `.grad`: optimizers and gradient clipping change it in place. Rules
-    return views (reshape, broadcast) and may hand one array to several inputs (`Add`), so
+    return views (reshape, broadcast) and may hand one array to several inputs (`add`), so
     those are copied; a fresh array is kept as it is, saving a copy of every weight gradient.
     """
     if type(grad) is not np.ndarray:
@@ -262,8 +165,8 @@ def topological_order(root):
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        if tensor._ctx is not None:
-            for parent in tensor._ctx.parents:
+        if tensor.grad_fn is not None:
+            for parent in tensor.grad_fn.inputs:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
@@ -289,32 +192,34 @@ def backward(tensor, gradient=None):
             raise ValueError(f"backward(): gradient of shape {gradient.shape} for a tensor of shape {tensor.shape}")
     grads = {id(tensor): gradient}
     owned = set()
-    for node in reversed(topological_order(tensor)):
-        grad = grads.pop(id(node), None)
+    for current in reversed(topological_order(tensor)):
+        grad = grads.pop(id(current), None)
         if grad is None:
             continue
-        function = node._ctx
-        if function is None:
-            _store_leaf_grad(node, grad, owned)
+        node = current.grad_fn
+        if node is None:
+            _store_leaf_grad(current, grad, owned)
             continue
-        input_grads = function.backward(grad)
+        rule = node.op.backward
+        if rule is None:
+            raise RuntimeError(f"{node.op.__name__} has no backward rule: gradients cannot flow through it")
+        input_grads = rule(node, grad, *node.arrays, *node.args, **node.kwargs)
         if not isinstance(input_grads, (tuple, list)):
             input_grads = (input_grads,)
-        if len(input_grads) > len(function.parents):
+        if len(input_grads) > len(node.inputs):
             raise ValueError(
-                f"{type(function).__name__}.backward returned {len(input_grads)} gradients "
-                f"for {len(function.parents)} inputs: return at most one per input"
+                f"the backward rule of {node.op.__name__} returned {len(input_grads)} gradients "
+                f"for {len(node.inputs)} inputs: return at most one per input"
             )
-        # Trailing inputs that take no gradient (an index, a target) may be left out.
-        for parent, parent_grad in zip(function.parents, input_grads, strict=False):
+        for parent, parent_grad in zip(node.inputs, input_grads, strict=False):
             if parent_grad is None or not parent.requires_grad:
                 continue
             if parent_grad.shape != parent.shape:
                 parent_grad = unbroadcast(parent_grad, parent.shape)
                 if parent_grad.shape != parent.shape:
                     raise ValueError(
-                        f"{type(function).__name__}.backward returned a gradient of shape {parent_grad.shape} "
-                        f"for an input of shape {parent.shape}"
+                        f"the backward rule of {node.op.__name__} returned a gradient of shape "
+                        f"{parent_grad.shape} for an input of shape {parent.shape}"
                     )
             key = id(parent)
             if key in grads:
@@ -323,280 +228,9 @@ def backward(tensor, gradient=None):
                 grads[key] = parent_grad
 
 
-class MatMul(Function):
-    """a @ b, with np.matmul's rules for batches and 1-d operands."""
-
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return np.matmul(a, b)
-
-    def backward(self, grad_output):
-        a, b = self.saved
-        a_is_vector, b_is_vector = a.ndim == 1, b.ndim == 1
-        grad = grad_output
-        if b_is_vector:  # b acted as a (k, 1) column
-            b, grad = b[:, None], grad[..., None]
-        if a_is_vector:  # a acted as a (1, k) row
-            a, grad = a[None, :], grad[..., None, :]
-        grad_a = grad_b = None
-        if self.parents[0].requires_grad:
-            grad_a = grad @ np.swapaxes(b, -1, -2)
-            if a_is_vector:
-                grad_a = grad_a[..., 0, :]
-        if self.parents[1].requires_grad:
-            grad_b = np.swapaxes(a, -1, -2) @ grad
-            if b_is_vector:
-                grad_b = grad_b[..., 0]
-        return grad_a, grad_b
-
-
-def expand_reduced(grad, axis, keepdims):
-    """Give `grad` back the axes a reduction removed (as size 1), so it broadcasts against the input."""
-    if axis is None or keepdims:
-        return grad
-    return np.expand_dims(grad, axis)
-
-
-class Sum(Function):
-    """a.sum(axis, keepdims)"""
-
-    def forward(self, a, axis=None, keepdims=False):
-        self.save_for_backward(a.shape, axis, keepdims)
-        return np.sum(a, axis=axis, keepdims=keepdims)
-
-    def backward(self, grad_output):
-        shape, axis, keepdims = self.saved
-        return np.broadcast_to(expand_reduced(grad_output, axis, keepdims), shape)
-
-
-class Mean(Function):
-    """a.mean(axis, keepdims)"""
-
-    def forward(self, a, axis=None, keepdims=False):
-        out = np.mean(a, axis=axis, keepdims=keepdims)
-        count = a.size // max(np.size(out), 1)
-        self.save_for_backward(a.shape, axis, keepdims, count)
-        return out
-
-    def backward(self, grad_output):
-        shape, axis, keepdims, count = self.saved
-        return np.broadcast_to(expand_reduced(grad_output, axis, keepdims) / count, shape)
-
-
-class Max(Function):
-    """a.max(axis, keepdims); ties share the gradient equally."""
-
-    def forward(self, a, axis=None, keepdims=False):
-        out = np.max(a, axis=axis, keepdims=keepdims)
-        self.save_for_backward(a, out, axis, keepdims)
-        return out
-
-    def backward(self, grad_output):
-        a, out, axis, keepdims = self.saved
-        winners = a == expand_reduced(out, axis, keepdims)
-        count = np.sum(winners, axis=axis, keepdims=True, dtype=a.dtype)
-        return expand_reduced(grad_output, axis, keepdims) * winners / count
-
-
-class Reshape(Function):
-    """a.reshape(shape)"""
-
-    def forward(self, a, shape):
-        self.save_for_backward(a.shape)
-        return np.reshape(a, shape)
-
-    def backward(self, grad_output):
-        (shape,) = self.saved
-        return np.reshape(grad_output, shape)
-
-
-class Transpose(Function):
-    """a with axes dim0 and dim1 swapped"""
-
-    def forward(self, a, dim0=-2, dim1=-1):
-        self.save_for_backward(dim0, dim1)
-        return np.swapaxes(a, dim0, dim1)
-
-    def backward(self, grad_output):
-        dim0, dim1 = self.saved
-        return np.swapaxes(grad_output, dim0, dim1)
-
-
-class GetItem(Function):
-    """a[index]; repeated indices accumulate their gradients"""
-
-    def forward(self, a, index):
-        if isinstance(index, np.ndarray) and index.dtype.kind == "f":
-            index = index.astype(np.intp)
-        self.save_for_backward(a.shape, index)
-        return a[index]
-
-    def backward(self, grad_output):
-        shape, index = self.saved
-        grad = np.zeros(shape, dtype=grad_output.dtype)
-        np.add.at(grad, index, grad_output)
-        return grad
-
-
-class Exp(Function):
-    """e ** a"""
-
-    def forward(self, a):
-        out = np.exp(a)
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, grad_output):
-        (out,) = self.saved
-        return grad_output * out
-
-
-class Log(Function):
-    """natural logarithm of a"""
-
-    def forward(self, a):
-        self.save_for_backward(a)
-        return np.log(a)
-
-    def backward(self, grad_output):
-        (a,) = self.saved
-        return grad_output / a
-
-
-class Sqrt(Function):
-    """square root of a"""
-
-    def forward(self, a):
-        out = np.sqrt(a)
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, grad_output):
-        (out,) = self.saved
-        return grad_output / (2 * out)
-
-
-class ReLUFunction(Function):
-    """relu(x)"""
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return np.maximum(x, 0)  # module 02's relu is this one NumPy call
-
-    def backward(self, grad_output):
-        (x,) = self.saved
-        return grad_output * (x > 0)
-
-
-class SigmoidFunction(Function):
-    """sigmoid(x)"""
-
-    def forward(self, x):
-        out = sigmoid.forward(Tensor(x)).data
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, grad_output):
-        (out,) = self.saved
-        return grad_output * out * (1 - out)
-
-
-class TanhFunction(Function):
-    """tanh(x)"""
-
-    def forward(self, x):
-        out = tanh.forward(Tensor(x)).data
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, grad_output):
-        (out,) = self.saved
-        return grad_output * (1 - out * out)
-
-
-class GELUFunction(Function):
-    """gelu(x), tanh approximation"""
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return gelu.forward(Tensor(x)).data
-
-    def backward(self, grad_output):
-        (x,) = self.saved
-        c = np.sqrt(2 / np.pi)
-        t = np.tanh(c * (x + 0.044715 * x * x * x))
-        local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-        return grad_output * local
-
-
-class SoftmaxFunction(Function):
-    """softmax(x, dim)"""
-
-    def forward(self, x, dim=-1):
-        out = softmax.forward(Tensor(x), dim).data
-        self.save_for_backward(out, dim)
-        return out
-
-    def backward(self, grad_output):
-        out, dim = self.saved
-        return out * (grad_output - (grad_output * out).sum(axis=dim, keepdims=True))
-
-
-class MSELossFunction(Function):
-    """mse_loss(predictions, targets)"""
-
-    def forward(self, predictions, targets):
-        loss = mse_loss.forward(Tensor(predictions), Tensor(targets)).data
-        self.save_for_backward(predictions - targets)
-        return loss
-
-    def backward(self, grad_output):
-        (difference,) = self.saved
-        grad = grad_output * (2 / difference.size) * difference
-        return grad, -grad
-
-
-def _valid_class_ids(logits, targets):
-    """True when module 04 would accept these inputs: (N, C) logits, N whole class ids in [0, C)."""
-    if logits.ndim != 2 or targets.shape != (logits.shape[0],):
-        return False
-    return bool(((targets == np.floor(targets)) & (targets >= 0) & (targets < logits.shape[1])).all())
-
-
-class CrossEntropyFunction(Function):
-    """cross_entropy(logits, targets)"""
-
-    def forward(self, logits, targets):
-        # Written for you. Module 04's forward builds log_softmax from six tensor ops; this runs
-        # the same stable maths directly on arrays, several times faster. Inputs that module 04
-        # would reject go to its forward, which raises its clear error.
-        if not _valid_class_ids(logits, targets):
-            cross_entropy.forward(Tensor(logits), Tensor(targets))
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        ids = targets.astype(np.intp)
-        self.save_for_backward(log_probs, ids)
-        return -log_probs[np.arange(len(ids)), ids].mean()
-
-    def backward(self, grad_output):
-        log_probs, ids = self.saved
-        rows = len(ids)
-        grad = np.exp(log_probs)
-        grad[np.arange(rows), ids] -= 1
-        return grad * (grad_output / rows), None
-
-
-class BinaryCrossEntropyFunction(Function):
-    """binary_cross_entropy(probabilities, targets, eps)"""
-
-    def forward(self, probabilities, targets, eps=1e-7):
-        loss = binary_cross_entropy.forward(Tensor(probabilities), Tensor(targets), eps).data
-        self.save_for_backward(np.clip(probabilities, eps, 1 - eps), targets)
-        return loss
-
-    def backward(self, grad_output):
-        p, y = self.saved
-        return grad_output * (p - y) / (p * (1 - p) * p.size), None
+def enable_autograd():
+    """Switch gradient tracking on: every op records its graph node, `tensor.backward()` works (idempotent)."""
+    install_autograd(record, backward)
 
 
 def gradcheck(function, inputs, eps=1e-6, rtol=1e-4, atol=1e-6):
@@ -641,39 +275,3 @@ def gradcheck(function, inputs, eps=1e-6, rtol=1e-4, atol=1e-6):
                 f"autograd gives {analytic[worst]:.6g}, finite differences give {numeric[worst]:.6g}"
             )
     return True
-
-
-AUTOGRAD_RULES = {
-    add: Add,
-    sub: Sub,
-    mul: Mul,
-    div: Div,
-    neg: Neg,
-    power: Power,
-    matmul: MatMul,
-    tensor_sum: Sum,
-    tensor_mean: Mean,
-    tensor_max: Max,
-    reshape: Reshape,
-    transpose: Transpose,
-    getitem: GetItem,
-    exp: Exp,
-    log: Log,
-    sqrt: Sqrt,
-    relu: ReLUFunction,
-    sigmoid: SigmoidFunction,
-    tanh: TanhFunction,
-    gelu: GELUFunction,
-    softmax: SoftmaxFunction,
-    mse_loss: MSELossFunction,
-    cross_entropy: CrossEntropyFunction,
-    binary_cross_entropy: BinaryCrossEntropyFunction,
-}
-
-
-def enable_autograd():
-    """Install the rules above into their ops and `backward` into `Tensor.backward` (idempotent)."""
-    install_autograd(AUTOGRAD_RULES, backward)
-
-
-enable_autograd()

@@ -10,6 +10,10 @@ __all__ = [
     'Sequential',
 ]
 
+"""Building blocks of models: `Module` (a registry of parameters and sub-modules), `Parameter`,
+`Linear`, `Dropout` and `Sequential`.
+"""
+
 import numpy as np
 
 from tinytorch.core.tensor import Tensor, as_tensor

@@ -11,6 +11,10 @@ __all__ = [
     'BinaryCrossEntropyLoss',
 ]
 
+"""Loss functions: mean squared error, cross-entropy on logits and binary cross-entropy, as ops
+and as modules. Each returns the mean over the batch as a 0-d Tensor.
+"""
+
 import numpy as np
 
 from tinytorch.core.layers import Module

@@ -8,6 +8,10 @@ __all__ = [
     'AdamW',
 ]
 
+"""Optimizers that update parameters from their gradients: `SGD` (momentum, weight decay), `Adam`
+and `AdamW`, each with an inspectable state and `state_dict()` checkpoints.
+"""
+
 import copy
 
 import numpy as np

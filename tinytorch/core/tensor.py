@@ -2,11 +2,12 @@
 # change the notebook, then run `make build`.
 
 __all__ = [
+    'as_tensor',
+    'Tensor',
     'Op',
     'op',
     'install_autograd',
-    'as_tensor',
-    'Tensor',
+    'installed_autograd',
     'add',
     'sub',
     'mul',
@@ -25,54 +26,15 @@ __all__ = [
     'sqrt',
 ]
 
+"""Tensors: n-dimensional float arrays with broadcasting arithmetic, matmul, reductions and reshaping.
+
+Every computation is an `Op`: a forward function from input Tensors (and plain arguments) to a new
+Tensor. Autograd plugs into ops through `install_autograd`.
+"""
+
 import functools
 
 import numpy as np
-
-
-class Op:
-    """One tensor operation: the forward maths written in module 01-04, plus a slot,
-    `function`, for the autograd rule that module 05 installs.
-
-    Calling an op converts its first `num_tensors` arguments to Tensors, then runs the
-    forward, or, once autograd is installed, `function.apply(...)`, which runs the same
-    maths and remembers how to send the gradient back to its inputs.
-    """
-
-    def __init__(self, forward, num_tensors):
-        functools.update_wrapper(self, forward)
-        self.forward = forward
-        self.num_tensors = num_tensors
-        self.function = None  # filled by install_autograd (module 05)
-
-    def __call__(self, *args, **kwargs):
-        count = self.num_tensors
-        tensors = [arg if isinstance(arg, Tensor) else as_tensor(arg) for arg in args[:count]]
-        if self.function is None:
-            return self.forward(*tensors, *args[count:], **kwargs)
-        return self.function.apply(*tensors, *args[count:], **kwargs)
-
-    def __repr__(self):
-        return f"<op {self.__name__}>"
-
-
-def op(num_tensors=1):
-    """Mark a function as a tensor operation whose first `num_tensors` arguments are tensors."""
-    return lambda forward: Op(forward, num_tensors)
-
-
-def install_autograd(functions, backward):
-    """Plug autograd into every op: the extension point used by module 05.
-
-    `functions` maps Op objects (e.g. `add`) to autograd Function classes with an
-    `apply` method; `backward(tensor, gradient)` runs a backward pass from `tensor`.
-    Installing again replaces the previous rules.
-    """
-    for operation, function in functions.items():
-        if not isinstance(operation, Op):
-            raise TypeError(f"install_autograd expects Op keys (functions marked with @op), got {operation!r}")
-        operation.function = function
-    Tensor._backward_engine = backward
 
 
 def as_tensor(value):
@@ -81,15 +43,13 @@ def as_tensor(value):
 
 
 class Tensor:
-    """An n-dimensional array of numbers with shape, dtype and (from module 05) gradients.
+    """An n-dimensional array of numbers with a shape, a dtype and, when autograd is on, gradients.
 
-    Operators and methods below are thin wrappers around the ops of this module. Module 05
-    adds gradient tracking by installing autograd rules into those ops (see `install_autograd`),
-    so this class never changes when autograd arrives.
+    Operators and methods are thin wrappers around the ops of this module, so gradient tracking
+    (see `install_autograd`) reaches every one of them without changing this class.
     """
 
     __array_ufunc__ = None  # make `np_array + tensor` call Tensor.__radd__ instead of NumPy
-    _backward_engine = None  # set by install_autograd (module 05)
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
@@ -104,8 +64,8 @@ class Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
         self.requires_grad = requires_grad
-        self.grad = None
-        self._ctx = None  # the autograd node that produced this tensor (module 05)
+        self.grad = None  # the gradient, a NumPy array of this shape, once backward() has run
+        self.grad_fn = None  # the graph node of the op that produced this tensor (None for a leaf)
 
     @property
     def shape(self):
@@ -152,14 +112,17 @@ class Tensor:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return self.data.item()
 
-    # Gradient bookkeeping; module 05 makes these do real work.
     def backward(self, gradient=None):
-        """Compute gradients of this tensor with respect to every tensor that requires them."""
-        if Tensor._backward_engine is None:
-            raise RuntimeError("backward() needs autograd (module 05); `import tinytorch` turns it on")
-        Tensor._backward_engine(self, gradient)
+        """Add the gradient of this tensor to `.grad` of every leaf tensor that requires grad."""
+        if _backward_engine is None:
+            raise RuntimeError(
+                "backward() needs autograd, which is off: `import tinytorch` switches it on "
+                "(or call tinytorch.core.autograd.enable_autograd())"
+            )
+        _backward_engine(self, gradient)
 
     def zero_grad(self):
+        """Forget the accumulated gradient."""
         self.grad = None
 
     def detach(self):
@@ -196,6 +159,57 @@ class Tensor:
     def T(self):
         """The matrix transpose: swaps the last two dimensions."""
         return self.transpose(-2, -1) if self.ndim >= 2 else self
+
+
+_recorder = None  # records the graph for autograd; set by install_autograd
+_backward_engine = None  # runs tensor.backward(); set by install_autograd
+
+
+class Op:
+    """A tensor operation: `forward` computes a new Tensor from input Tensors and plain arguments.
+
+    Calling an op converts its first `num_tensors` arguments to Tensors and runs `forward`;
+    while autograd is on, the call goes through the recorder, which runs the same `forward` and
+    records the graph. `backward` holds the op's gradient rule, or None.
+    """
+
+    def __init__(self, forward, num_tensors):
+        functools.update_wrapper(self, forward)
+        self.forward = forward
+        self.num_tensors = num_tensors
+        self.backward = None
+
+    def __call__(self, *args, **kwargs):
+        count = self.num_tensors
+        tensors = tuple(arg if isinstance(arg, Tensor) else Tensor(arg) for arg in args[:count])
+        if _recorder is None:
+            return self.forward(*tensors, *args[count:], **kwargs)
+        return _recorder(self, tensors, args[count:], kwargs)
+
+    def __repr__(self):
+        return f"<op {self.__name__}>"
+
+
+def op(num_tensors=1):
+    """Mark a function as a tensor operation whose first `num_tensors` arguments are tensors."""
+    return lambda forward: Op(forward, num_tensors)
+
+
+def install_autograd(recorder, backward_engine):
+    """Switch gradient tracking on (or off, with None and None).
+
+    `recorder(op, tensors, args, kwargs)` runs `op.forward(*tensors, *args, **kwargs)` and records
+    the graph; `backward_engine(tensor, gradient)` runs `tensor.backward(gradient)`.
+    """
+    global _recorder, _backward_engine
+    if (recorder is None) != (backward_engine is None):
+        raise ValueError("install_autograd needs both a recorder and a backward engine, or neither (to switch off)")
+    _recorder, _backward_engine = recorder, backward_engine
+
+
+def installed_autograd():
+    """The (recorder, backward_engine) pair that install_autograd installed, or (None, None)."""
+    return _recorder, _backward_engine
 
 
 def _broadcast(name, a, b, compute):

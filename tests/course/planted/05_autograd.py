@@ -8,8 +8,8 @@ RECURSIVE_ORDER = '''    order, visited = [], set()
         if id(tensor) in visited:
             return
         visited.add(id(tensor))
-        if tensor._ctx is not None:
-            for parent in tensor._ctx.parents:
+        if tensor.grad_fn is not None:
+            for parent in tensor.grad_fn.inputs:
                 if parent.requires_grad:
                     visit(parent)
         order.append(tensor)
@@ -28,8 +28,8 @@ ITERATIVE_ORDER = '''    order, visited = [], set()
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        if tensor._ctx is not None:
-            for parent in tensor._ctx.parents:
+        if tensor.grad_fn is not None:
+            for parent in tensor.grad_fn.inputs:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order'''
@@ -39,16 +39,20 @@ BUGS = [
         "parent_grad = unbroadcast(parent_grad, parent.shape)", "parent_grad = parent_grad",
         "integration-mlp-gradients", "integration-broadcasting-gradients", "integration-reduction-gradients",
         "integration-batched-matmul-gradients"),
-    bug("reused-tensor-gradient-overwritten", "backward-engine",
-        "grads[key] = grads[key] + parent_grad", "grads[key] = parent_grad",
-        "integration-shared-tensors", "integration-reduction-gradients"),
+    bug("reused-tensor-gradient-added-in-place", "backward-engine",
+        "grads[key] = grads[key] + parent_grad", "grads[key] += parent_grad",
+        "integration-shared-tensors"),
+    bug("engine-unbroadcasts-only-missing-axes", "backward-engine",
+        "if parent_grad.shape != parent.shape:\n                parent_grad = unbroadcast(",
+        "if parent_grad.ndim != parent.ndim:\n                parent_grad = unbroadcast(",
+        "integration-broadcasting-gradients", "integration-reduction-gradients", "integration-batched-matmul-gradients"),
     bug("recursive-topological-sort", "backward-engine",
         ITERATIVE_ORDER, RECURSIVE_ORDER,
         "integration-deep-chain"),
-    bug("mean-divides-by-every-element", "reduction-rules",
-        "count = a.size // max(np.size(out), 1)", "count = a.size",
+    bug("mean-count-ignores-tuple-axes", "reduction-rules",
+        "count = a.size // max(node.output.size, 1)", "count = a.size if axis is None else a.shape[axis]",
         "integration-reduction-gradients"),
-    bug("matmul-transposes-all-axes", "matmul-rule",
-        "grad_a = grad @ np.swapaxes(b, -1, -2)", "grad_a = grad @ b.T",
+    bug("matmul-vector-row-ignores-batch", "matmul-rule",
+        "a, grad = a[None, :], grad[..., None, :]", "a, grad = a[None, :], grad[None, :]",
         "integration-batched-matmul-gradients"),
 ]

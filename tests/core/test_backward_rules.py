@@ -1,0 +1,81 @@
+"""tinytorch.core.backward_rules: each op keeps its one forward, and the errors users see are that forward's.
+
+The gradient of every rule is checked against float64 central differences by tests/core/test_catalogue.py.
+"""
+
+import numpy as np
+import pytest
+
+import tinytorch.core.backward_rules as backward_rules
+from catalogue import CASES, Const
+from tinytorch.core import activations, losses
+from tinytorch.core import tensor as tensor_module
+from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd
+
+OP_CASES = [case for case in CASES if case.op is not None]
+
+
+def inputs_of(case, requires_grad):
+    values = case.inputs(np.random.default_rng(0))
+    return [Tensor(v.value) if isinstance(v, Const) else Tensor(v, requires_grad=requires_grad) for v in values]
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda case: case.name)
+def test_with_autograd_on_each_op_runs_its_own_forward_once_and_records_one_node(case):
+    operation, original = case.op, case.op.forward
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(operation.__name__)
+        return original(*args, **kwargs)
+
+    operation.forward = spy
+    try:
+        out = case.call(*inputs_of(case, requires_grad=True))
+    finally:
+        operation.forward = original
+    assert calls == [operation.__name__], f"{case.name}: the forward of {operation.__name__} ran {len(calls)} times"
+    assert out.grad_fn is not None and out.grad_fn.op is operation, f"{case.name}: output node is {out.grad_fn!r}"
+
+
+def test_every_rule_lives_in_backward_rules_and_is_attached_to_its_op():
+    for case in OP_CASES:
+        rule = case.op.backward
+        assert rule is not None and rule.__module__ == backward_rules.__name__, f"{case.op.__name__}: {rule!r}"
+        assert rule.__name__ == f"{case.op.__name__.removeprefix('tensor_')}_backward"
+
+
+def message(action):
+    with pytest.raises(ValueError) as error:
+        action()
+    return str(error.value)
+
+
+BAD_CALLS = {
+    "matmul (2, 3) @ (4, 5)": lambda g: Tensor(np.ones((2, 3)), requires_grad=g) @ Tensor(np.ones((4, 5))),
+    "add (2, 3) + (2,)": lambda g: Tensor(np.ones((2, 3)), requires_grad=g) + Tensor(np.ones(2)),
+    "reshape (3, 4) -> (5, 2)": lambda g: Tensor(np.ones((3, 4)), requires_grad=g).reshape(5, 2),
+    "softmax dim=3": lambda g: activations.softmax(Tensor(np.ones((2, 3)), requires_grad=g), dim=3),
+    "mse_loss (4,) vs (4, 1)": lambda g: losses.mse_loss(Tensor(np.ones(4), requires_grad=g), Tensor(np.ones((4, 1)))),
+    "cross_entropy class 5 of 3": lambda g: losses.cross_entropy(Tensor(np.zeros((2, 3)), requires_grad=g), Tensor([0, 5])),
+    "binary_cross_entropy on logits": lambda g: losses.binary_cross_entropy(
+        Tensor([[2.0, -1.0]], requires_grad=g), Tensor([[1.0, 0.0]])),
+}
+
+
+@pytest.mark.parametrize("name", BAD_CALLS)
+def test_errors_with_autograd_on_are_the_forwards_own_messages(name):
+    with_autograd = message(lambda: BAD_CALLS[name](True))
+    hooks = installed_autograd()
+    install_autograd(None, None)
+    try:
+        plain = message(lambda: BAD_CALLS[name](False))
+    finally:
+        install_autograd(*hooks)
+    assert with_autograd == plain
+
+
+def test_the_matmul_message_users_see():
+    text = message(lambda: BAD_CALLS["matmul (2, 3) @ (4, 5)"](True))
+    assert text == "matmul shape mismatch: (2, 3) @ (4, 5): inner sizes 3 and 4 differ"
+    assert tensor_module.matmul.backward is backward_rules.matmul_backward
