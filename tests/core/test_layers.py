@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinytorch.core.activations import ReLU, Sigmoid, Softmax, Tanh
-from tinytorch.core.layers import Dropout, Linear, Module, Parameter, Sequential, manual_seed
+from tinytorch.core.layers import Dropout, Linear, Module, Parameter, Sequential, default_generator, manual_seed
 from tinytorch.core.tensor import Tensor
 
 sizes = st.integers(1, 12)
@@ -307,3 +307,15 @@ def test_gradients_flow_through_linear_and_dropout():
     np.testing.assert_allclose(layer.weight.grad, x.data.T @ upstream, rtol=1e-5)
     np.testing.assert_allclose(layer.bias.grad, upstream.sum(axis=0), rtol=1e-5)
     np.testing.assert_allclose(x.grad, upstream @ layer.weight.data.T, rtol=1e-5)
+
+
+def test_named_modules_walks_the_tree_and_default_generator_follows_manual_seed():
+    dropout = Dropout(0.5, rng=1)
+    model = Sequential(Linear(2, 3, rng=0), ReLU(), Sequential(dropout))
+    found = dict(model.named_modules())
+    assert list(found) == ["", "0", "2", "2.0"]  # activations hold no state, so they are not Modules
+    assert found[""] is model and found["2.0"] is dropout
+    manual_seed(4)
+    first = default_generator().random()
+    manual_seed(4)
+    assert default_generator().random() == first

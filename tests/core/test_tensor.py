@@ -128,3 +128,12 @@ def test_install_autograd_routes_every_op_call_through_the_recorder():
     assert calls == [("add", [(2,), ()], ()), ("tensor_sum", [(2,)], (0, False))]
     assert installed_autograd() == previous
     assert isinstance(add, Op) and repr(add) == "<op add>"
+
+
+def test_matmul_batch_shapes_that_do_not_broadcast_are_named():
+    with pytest.raises(ValueError, match=r"batch shapes do not broadcast: \(2, 3, 4\) @ \(5, 4, 2\)"):
+        Tensor(np.ones((2, 3, 4))) @ Tensor(np.ones((5, 4, 2)))
+    with pytest.raises(TypeError, match="0-d"):
+        len(Tensor(1.0))
+    array = np.ones(3, dtype=np.float32)
+    assert Tensor(array).numpy() is array

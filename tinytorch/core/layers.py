@@ -5,6 +5,7 @@ __all__ = [
     'Parameter',
     'Module',
     'manual_seed',
+    'default_generator',
     'Linear',
     'Dropout',
     'Sequential',
@@ -73,6 +74,12 @@ class Module:
             if id(param) not in seen:
                 seen.add(id(param))
                 yield name, param
+
+    def named_modules(self, prefix=""):
+        """Yield (dotted name, module) for this module (named `prefix`) and every module inside it."""
+        yield prefix, self
+        for child_name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{child_name}" if prefix else child_name)
 
     def parameters(self):
         """Every parameter of the model, as a list, each exactly once."""
@@ -147,6 +154,11 @@ def manual_seed(seed):
     """Reset the generator that layers use when they get no `rng`: makes runs repeatable."""
     global _default_generator
     _default_generator = np.random.default_rng(seed)
+
+
+def default_generator():
+    """The generator that layers use when they get no `rng` (replaced by each `manual_seed`)."""
+    return _default_generator
 
 
 def _as_generator(rng):
