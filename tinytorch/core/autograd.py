@@ -35,7 +35,7 @@ class Node:
     def __init__(self, op, inputs, args, kwargs, output):
         self.op = op
         self.inputs = inputs  # the input Tensors, in order
-        self.arrays = tuple(tensor.data for tensor in inputs)  # their values when the op ran
+        self.arrays = tuple([tensor.data for tensor in inputs])  # their values when the op ran
         self.args = args
         self.kwargs = kwargs
         self.output = output  # the output's array

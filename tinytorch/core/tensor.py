@@ -181,7 +181,7 @@ class Op:
 
     def __call__(self, *args, **kwargs):
         count = self.num_tensors
-        tensors = tuple(arg if isinstance(arg, Tensor) else Tensor(arg) for arg in args[:count])
+        tensors = tuple([arg if isinstance(arg, Tensor) else Tensor(arg) for arg in args[:count]])
         if _recorder is None:
             return self.forward(*tensors, *args[count:], **kwargs)
         return _recorder(self, tensors, args[count:], kwargs)
