@@ -170,7 +170,7 @@ class Op:
 
     Calling an op converts its first `num_tensors` arguments to Tensors and runs `forward`;
     while autograd is on, the call goes through the recorder, which runs the same `forward` and
-    records the graph. `backward` holds the op's gradient rule, or None.
+    records the graph. `backward` holds the op's backward rule, or None.
     """
 
     def __init__(self, forward, num_tensors):
