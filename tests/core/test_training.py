@@ -17,12 +17,12 @@ from tinytorch.core.losses import CrossEntropyLoss, MSELoss
 from tinytorch.core.optimizers import SGD, Adam
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.training import (
+    Batches,
     CosineWarmupScheduler,
     Trainer,
     _pack,
     _unpack,
     accuracy,
-    batches,
     clip_grad_norm,
     load_checkpoint,
     plot_history,
@@ -54,7 +54,7 @@ def make_optimizer_holder(lr):
 def test_batches_cover_every_sample_once_with_pairs_kept(n, batch_size, seed):
     X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
     y = np.arange(n)
-    data = batches(X, y, batch_size, rng=seed)
+    data = Batches(X, y, batch_size, rng=seed)
     assert len(data) == math.ceil(n / batch_size)
     for _ in range(2):  # re-iterable: every epoch is complete
         pairs = list(data)
@@ -68,23 +68,23 @@ def test_batches_cover_every_sample_once_with_pairs_kept(n, batch_size, seed):
 
 def test_batches_shuffle_is_seeded_and_new_each_epoch():
     X, y = np.zeros((50, 1), dtype=np.float32), np.arange(50)
-    first = [np.concatenate([t.data for _, t in batches(X, y, 8, rng=3)]) for _ in range(2)]
+    first = [np.concatenate([t.data for _, t in Batches(X, y, 8, rng=3)]) for _ in range(2)]
     np.testing.assert_array_equal(first[0], first[1])  # same seed, same first epoch
-    data = batches(X, y, 8, rng=3)
+    data = Batches(X, y, 8, rng=3)
     epoch_1 = np.concatenate([t.data for _, t in data])
     epoch_2 = np.concatenate([t.data for _, t in data])
     assert not np.array_equal(epoch_1, epoch_2)
-    in_order = np.concatenate([t.data for _, t in batches(X, y, 8, shuffle=False)])
+    in_order = np.concatenate([t.data for _, t in Batches(X, y, 8, shuffle=False)])
     np.testing.assert_array_equal(in_order, y)
 
 
 def test_batches_state_dict_restores_the_shuffle_position():
     X, y = np.zeros((20, 1), dtype=np.float32), np.arange(20)
-    data = batches(X, y, 5, rng=0)
+    data = Batches(X, y, 5, rng=0)
     list(data)
     state = json.loads(json.dumps(data.state_dict()))  # plain JSON numbers
     expected = [t.data.copy() for _, t in data]
-    other = batches(X, y, 5, rng=123)
+    other = Batches(X, y, 5, rng=123)
     other.load_state_dict(state)
     for ours, theirs in zip([t.data for _, t in other], expected, strict=True):
         np.testing.assert_array_equal(ours, theirs)
@@ -92,9 +92,9 @@ def test_batches_state_dict_restores_the_shuffle_position():
 
 def test_batches_dtypes_and_tensor_inputs():
     X = Tensor(np.ones((6, 2), dtype=np.float32))
-    inputs, targets = next(iter(batches(X, np.array([0, 1, 2, 0, 1, 2]), 4, shuffle=False)))
+    inputs, targets = next(iter(Batches(X, np.array([0, 1, 2, 0, 1, 2]), 4, shuffle=False)))
     assert inputs.dtype == np.float32 and targets.dtype.kind == "i"
-    _, float_targets = next(iter(batches(X, np.ones((6, 1)), 4)))
+    _, float_targets = next(iter(Batches(X, np.ones((6, 1)), 4)))
     assert float_targets.dtype.kind == "f"
 
 
@@ -105,7 +105,7 @@ def test_batches_dtypes_and_tensor_inputs():
 ])
 def test_batches_errors_name_the_problem(args, words):
     with pytest.raises(ValueError) as error:
-        batches(*args)
+        Batches(*args)
     assert all(word in str(error.value) for word in words), str(error.value)
 
 
@@ -255,7 +255,7 @@ def test_checkpoint_restores_model_and_optimizer_exactly(tmp_path):
     X, y = rng.normal(size=(16, 4)).astype(np.float32), rng.integers(0, 3, size=16)
     model = small_classifier(0)
     optimizer = Adam(model.parameters(), lr=0.01)
-    Trainer(model, optimizer, CrossEntropyLoss()).fit(batches(X, y, 4, rng=0), epochs=2, progress=False)
+    Trainer(model, optimizer, CrossEntropyLoss()).fit(Batches(X, y, 4, rng=0), epochs=2, progress=False)
     path = tmp_path / "model.ckpt"  # no .npz suffix: the exact path is used
     save_checkpoint(path, model, optimizer, epoch=2, note="hi", best=0.5)
     assert path.exists() and not os.path.exists(str(path) + ".tmp") and not os.path.exists(str(path) + ".npz")
@@ -327,7 +327,7 @@ def test_fit_equals_a_hand_written_loop():
             losses.append(loss.item())
         epoch_losses.append(np.mean(losses))
     model, optimizer = make()
-    history = Trainer(model, optimizer, MSELoss()).fit(batches(X, Y, 6, shuffle=False), epochs=3, progress=False)
+    history = Trainer(model, optimizer, MSELoss()).fit(Batches(X, Y, 6, shuffle=False), epochs=3, progress=False)
     np.testing.assert_allclose(history["loss"], epoch_losses, rtol=1e-6)
     for ours, theirs in zip(model.parameters(), reference.parameters(), strict=True):
         np.testing.assert_array_equal(ours.data, theirs.data)
@@ -339,7 +339,7 @@ def test_history_keys_metrics_forms_and_counters():
     model = small_classifier()
     for metrics in ({"acc": accuracy}, [accuracy], accuracy):
         trainer = Trainer(model, Adam(model.parameters(), lr=0.01), CrossEntropyLoss(), metrics=metrics)
-        history = trainer.fit(batches(X, y, 8, rng=0), epochs=2, val_data=batches(X, y, 30), progress=False)
+        history = trainer.fit(Batches(X, y, 8, rng=0), epochs=2, val_data=Batches(X, y, 30), progress=False)
         name = "acc" if isinstance(metrics, dict) else "accuracy"
         assert sorted(history) == sorted(["loss", name, "val_loss", f"val_{name}"])
         assert all(len(values) == 2 for values in history.values())
@@ -353,11 +353,11 @@ def test_epoch_loss_is_weighted_by_batch_size():
     manual_seed(0)
     model = Sequential(Linear(3, 1))
     trainer = Trainer(model, SGD(model.parameters(), lr=0.0), MSELoss())  # lr 0: the model never changes
-    history = trainer.fit(batches(X, Y, 4, shuffle=False), epochs=1, progress=False)
+    history = trainer.fit(Batches(X, Y, 4, shuffle=False), epochs=1, progress=False)
     with no_grad():
         full = float(((model(Tensor(X)).data - Y) ** 2).mean())
     assert history["loss"][0] == pytest.approx(full, rel=1e-6)
-    assert trainer.evaluate(batches(X, Y, 3, shuffle=False))["loss"] == pytest.approx(full, rel=1e-6)
+    assert trainer.evaluate(Batches(X, Y, 3, shuffle=False))["loss"] == pytest.approx(full, rel=1e-6)
 
 
 def test_evaluate_records_no_graph_and_changes_nothing():
@@ -371,7 +371,7 @@ def test_evaluate_records_no_graph_and_changes_nothing():
         return MSELoss()(outputs, targets)
 
     before = [p.data.copy() for p in model.parameters()]
-    Trainer(model, SGD(model.parameters(), lr=0.1), spying_loss).evaluate(batches(X, Y, 5, shuffle=False))
+    Trainer(model, SGD(model.parameters(), lr=0.1), spying_loss).evaluate(Batches(X, Y, 5, shuffle=False))
     assert seen and not any(seen)
     assert all(p.grad is None for p in model.parameters())
     for param, old in zip(model.parameters(), before, strict=True):
@@ -410,8 +410,8 @@ def test_xor_is_solved():
     optimizer = Adam(model.parameters(), lr=0.05)
     trainer = Trainer(model, optimizer, CrossEntropyLoss(), metrics={"accuracy": accuracy},
                       scheduler=CosineWarmupScheduler(optimizer, 10, 200), clip_norm=5.0)
-    trainer.fit(batches(X, y, 4, rng=0), epochs=200, progress=False)
-    assert trainer.evaluate(batches(X, y, 4))["accuracy"] == 1.0
+    trainer.fit(Batches(X, y, 4, rng=0), epochs=200, progress=False)
+    assert trainer.evaluate(Batches(X, y, 4))["accuracy"] == 1.0
 
 
 def make_resumable_trainer(seed):
@@ -426,17 +426,17 @@ def make_resumable_trainer(seed):
 def test_resuming_from_a_checkpoint_is_bit_for_bit(tmp_path, stop_after):
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(30, 4)).astype(np.float32), rng.integers(0, 3, size=30)
-    val = batches(X[:10], y[:10], 10, shuffle=False)
+    val = Batches(X[:10], y[:10], 10, shuffle=False)
     straight = make_resumable_trainer(0)
-    straight.fit(batches(X, y, 7, rng=1), epochs=4, val_data=val, progress=False)
+    straight.fit(Batches(X, y, 7, rng=1), epochs=4, val_data=val, progress=False)
 
     first = make_resumable_trainer(0)
-    data = batches(X, y, 7, rng=1)
+    data = Batches(X, y, 7, rng=1)
     first.fit(data, epochs=stop_after, val_data=val, progress=False)
     path = tmp_path / "resume.npz"
     first.save(path, data=data.state_dict())
     resumed = make_resumable_trainer(5)
-    fresh = batches(X, y, 7, rng=77)
+    fresh = Batches(X, y, 7, rng=77)
     fresh.load_state_dict(resumed.load(path)["data"])
     resumed.fit(fresh, epochs=4 - stop_after, val_data=val, progress=False)
     assert resumed.history == straight.history
@@ -458,15 +458,15 @@ def test_resuming_with_dropout_draws_the_same_masks(tmp_path, own_rng):
         return Trainer(model, SGD(model.parameters(), lr=0.1), CrossEntropyLoss())
 
     straight = make_trainer()
-    straight.fit(batches(X, y, 8, shuffle=False), epochs=3, progress=False)
+    straight.fit(Batches(X, y, 8, shuffle=False), epochs=3, progress=False)
     first = make_trainer()
-    first.fit(batches(X, y, 8, shuffle=False), epochs=1, progress=False)
+    first.fit(Batches(X, y, 8, shuffle=False), epochs=1, progress=False)
     first.save(tmp_path / "dropout.npz")
     resumed = make_trainer()
     np.random.default_rng(1).random(100)  # other draws in between must not matter
     manual_seed(123)
     resumed.load(tmp_path / "dropout.npz")
-    resumed.fit(batches(X, y, 8, shuffle=False), epochs=2, progress=False)
+    resumed.fit(Batches(X, y, 8, shuffle=False), epochs=2, progress=False)
     assert resumed.history == straight.history
     for ours, theirs in zip(resumed.model.parameters(), straight.model.parameters(), strict=True):
         assert ours.data.tobytes() == theirs.data.tobytes()
@@ -488,10 +488,10 @@ def test_progress_bar_is_shown_only_when_asked(capsys):
     manual_seed(0)
     model = Sequential(Linear(3, 1))
     trainer = Trainer(model, SGD(model.parameters(), lr=0.01), MSELoss())
-    trainer.fit(batches(X, Y, 8), epochs=3, progress=True)
+    trainer.fit(Batches(X, Y, 8), epochs=3, progress=True)
     shown = capsys.readouterr().err
     assert "training" in shown and "3/3" in shown
-    trainer.fit(batches(X, Y, 8), epochs=3, progress=False)
+    trainer.fit(Batches(X, Y, 8), epochs=3, progress=False)
     assert capsys.readouterr().err == ""
 
 

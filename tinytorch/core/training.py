@@ -3,7 +3,6 @@
 
 __all__ = [
     'Batches',
-    'batches',
     'accuracy',
     'CosineWarmupScheduler',
     'clip_grad_norm',
@@ -25,7 +24,10 @@ from tinytorch.core.tensor import Tensor
 
 
 class Batches:
-    """Mini-batches of `(inputs, targets)` Tensors, reshuffled each time you iterate (one epoch)."""
+    """Mini-batches of `(inputs, targets)` Tensors, reshuffled each time you iterate (one epoch).
+
+    `rng` is a seed or a NumPy Generator; `shuffle=False` keeps the original order.
+    """
 
     def __init__(self, X, y, batch_size, shuffle=True, rng=None):
         self.inputs = X.data if isinstance(X, Tensor) else np.asarray(X)
@@ -65,11 +67,6 @@ class Batches:
 
     def load_state_dict(self, state):
         self.rng.bit_generator.state = state["rng"]
-
-
-def batches(X, y, batch_size, shuffle=True, rng=None):
-    """Iterable mini-batches of `(inputs, targets)` Tensors; `rng` is a seed or a NumPy Generator."""
-    return Batches(X, y, batch_size, shuffle=shuffle, rng=rng)
 
 
 def accuracy(logits, targets, threshold=0.0):
