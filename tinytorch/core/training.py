@@ -17,9 +17,11 @@ import math
 import os
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from tinytorch.core import layers
 from tinytorch.core.autograd import no_grad
+from tinytorch.core.layers import Module
 from tinytorch.core.tensor import Tensor
 
 
@@ -236,39 +238,26 @@ class _Averages:
         return {name: total / self.count for name, total in self.totals.items()}
 
 
-class _NoProgressBar:
-    def update(self, n=1):
-        pass
-
-    def set_postfix(self, **values):
-        pass
-
-    def close(self):
-        pass
-
-
 def _progress_bar(epochs, enabled=True):
-    """A tqdm progress bar over the epochs (a silent stand-in when disabled or tqdm is missing)."""
-    if not enabled:
-        return _NoProgressBar()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _NoProgressBar()
-    return tqdm(total=epochs, desc="training", unit="epoch")
+    """A tqdm progress bar over the epochs; when not `enabled` it shows nothing and its calls do nothing."""
+    return tqdm(total=epochs, desc="training", unit="epoch", disable=not enabled)
 
 
 def _modules_with_own_rng(module, prefix=""):
-    """(dotted name, module) for `module` and each sub-module that holds its own `rng` Generator."""
+    """(dotted name, module) for `module` and each sub-module that holds its own `rng` Generator.
+
+    Sub-modules are the Module-valued attributes, as `Module` registers them on assignment."""
     if isinstance(getattr(module, "rng", None), np.random.Generator):
         yield prefix or ".", module
-    for name, child in module._modules.items():
-        yield from _modules_with_own_rng(child, f"{prefix}.{name}" if prefix else name)
+    for name, child in vars(module).items():
+        if isinstance(child, Module):
+            yield from _modules_with_own_rng(child, f"{prefix}.{name}" if prefix else name)
 
 
 def _random_state(model):
-    """The state of every generator `model` draws from while training: each dropout layer's own
-    `rng`, and the layers' default generator (module 03) for those without one."""
+    """The state of every generator `model` draws from while training: each sub-module's own
+    `rng`, and the layers' default generator for those without one."""
+    # `layers` has no public accessor for its default generator yet, hence `_default_generator`.
     return {
         "default": layers._default_generator.bit_generator.state,
         "modules": {name: module.rng.bit_generator.state for name, module in _modules_with_own_rng(model)},
