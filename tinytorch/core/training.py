@@ -2,74 +2,22 @@
 # change the notebook, then run `make build`.
 
 __all__ = [
-    'Batches',
-    'batches',
     'accuracy',
-    'CosineWarmupScheduler',
-    'clip_grad_norm',
-    'save_checkpoint',
-    'load_checkpoint',
     'plot_history',
     'Trainer',
 ]
 
-import json
-import math
-import os
-
+"""Training a model: the `Trainer` loop (fit, evaluate, history, resumable checkpoints), the
+`accuracy` metric and `plot_history` for loss curves."""
 import numpy as np
+from tqdm.auto import tqdm
 
 from tinytorch.core import layers
 from tinytorch.core.autograd import no_grad
+from tinytorch.core.checkpoints import load_checkpoint, save_checkpoint
+from tinytorch.core.layers import Module
+from tinytorch.core.schedules import clip_grad_norm
 from tinytorch.core.tensor import Tensor
-
-
-class Batches:
-    """Mini-batches of `(inputs, targets)` Tensors, reshuffled each time you iterate (one epoch)."""
-
-    def __init__(self, X, y, batch_size, shuffle=True, rng=None):
-        self.inputs = X.data if isinstance(X, Tensor) else np.asarray(X)
-        self.targets = y.data if isinstance(y, Tensor) else np.asarray(y)
-        if self.inputs.ndim == 0 or self.targets.ndim == 0 or len(self.inputs) != len(self.targets):
-            raise ValueError(
-                f"inputs and targets must hold the same number of samples along axis 0, got shapes "
-                f"{self.inputs.shape} and {self.targets.shape}"
-            )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-    def __len__(self):
-        """The number of batches per epoch."""
-        return -(-len(self.inputs) // self.batch_size)
-
-    def _targets(self, values):
-        # Integer class labels stay integers; everything else follows the Tensor dtype rule.
-        return Tensor(values, dtype=values.dtype) if values.dtype.kind in "iub" else Tensor(values)
-
-    def __iter__(self):
-        n = len(self.inputs)
-        inputs, targets = self.inputs, self.targets
-        if self.shuffle:
-            order = self.rng.permutation(n)
-            inputs, targets = inputs[order], targets[order]
-        for start in range(0, n, self.batch_size):
-            stop = start + self.batch_size
-            yield Tensor(inputs[start:stop]), self._targets(targets[start:stop])
-
-    def state_dict(self):
-        """The shuffling position: the random generator's state (plain numbers)."""
-        return {"rng": self.rng.bit_generator.state}
-
-    def load_state_dict(self, state):
-        self.rng.bit_generator.state = state["rng"]
-
-
-def batches(X, y, batch_size, shuffle=True, rng=None):
-    """Iterable mini-batches of `(inputs, targets)` Tensors; `rng` is a seed or a NumPy Generator."""
-    return Batches(X, y, batch_size, shuffle=shuffle, rng=rng)
 
 
 def accuracy(logits, targets, threshold=0.0):
@@ -83,143 +31,6 @@ def accuracy(logits, targets, threshold=0.0):
     else:
         predicted = (scores.reshape(-1) > threshold).astype(np.int64)
     return float((predicted == labels).mean())
-
-
-class CosineWarmupScheduler:
-    """Linear warm-up from 0 to the optimizer's lr over `warmup_steps`, then cosine decay to `min_lr`."""
-
-    def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0):
-        if not hasattr(optimizer, "lr"):
-            raise TypeError(f"the scheduler needs an optimizer with an `lr` attribute, got {type(optimizer).__name__}")
-        base_lr = float(optimizer.lr)
-        for name, value in (("warmup_steps", warmup_steps), ("total_steps", total_steps)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise ValueError(f"{name} must be an integer, got {value!r}")
-        if warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
-        if total_steps <= warmup_steps:
-            raise ValueError(f"total_steps ({total_steps}) must be larger than warmup_steps ({warmup_steps})")
-        if not 0.0 <= min_lr <= base_lr:
-            raise ValueError(f"min_lr ({min_lr}) must be between 0 and the optimizer's lr ({base_lr})")
-        self.optimizer = optimizer
-        self.base_lr = base_lr
-        self.warmup_steps = int(warmup_steps)
-        self.total_steps = int(total_steps)
-        self.min_lr = float(min_lr)
-        self.step_count = 0
-        self.optimizer.lr = self.lr
-
-    def lr_at(self, step):
-        """The learning rate after `step` calls of `step()`."""
-        if step < self.warmup_steps:
-            return self.base_lr * step / self.warmup_steps
-        if step >= self.total_steps:
-            return self.min_lr
-        progress = (step - self.warmup_steps) / (self.total_steps - self.warmup_steps)
-        return self.min_lr + 0.5 * (self.base_lr - self.min_lr) * (1.0 + math.cos(math.pi * progress))
-
-    @property
-    def lr(self):
-        """The learning rate the next optimizer update will use."""
-        return self.lr_at(self.step_count)
-
-    def step(self):
-        """Advance the schedule by one update and set the optimizer's learning rate."""
-        self.step_count += 1
-        self.optimizer.lr = self.lr
-
-    def state_dict(self):
-        return {"step_count": self.step_count}
-
-    def load_state_dict(self, state):
-        self.step_count = int(state["step_count"])
-        self.optimizer.lr = self.lr
-
-
-def clip_grad_norm(parameters, max_norm):
-    """Scale all gradients in place so their global L2 norm is at most `max_norm`; return the norm before."""
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)) or not max_norm > 0:
-        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total_norm = math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
-    if total_norm > max_norm:
-        scale = max_norm / total_norm
-        for g in grads:
-            g *= scale
-    return total_norm
-
-
-def _pack(value, arrays, where="state"):
-    """A JSON-able copy of `value`; NumPy arrays and scalars move into `arrays` (name -> array)."""
-    if isinstance(value, Tensor):
-        value = value.data
-    if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype.kind not in "biufc":
-            raise TypeError(f"cannot store {where} (dtype {value.dtype}) in a checkpoint: only numeric arrays")
-        name = f"a{len(arrays)}"
-        arrays[name] = np.asarray(value)
-        return {"array" if isinstance(value, np.ndarray) else "scalar": name}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, dict):
-        for key in value:
-            if isinstance(key, bool) or not isinstance(key, (str, int)):
-                raise TypeError(f"cannot store {where}: dict keys must be str or int, got {key!r}")
-        return {"dict": [[key, _pack(item, arrays, f"{where}[{key!r}]")] for key, item in value.items()]}
-    if isinstance(value, (list, tuple)):
-        items = [_pack(item, arrays, f"{where}[{index}]") for index, item in enumerate(value)]
-        return items if isinstance(value, list) else {"tuple": items}
-    raise TypeError(
-        f"cannot store {where} of type {type(value).__name__} in a checkpoint: "
-        "use numbers, strings, None, lists, tuples, dicts and NumPy arrays"
-    )
-
-
-def _unpack(value, arrays):
-    """The inverse of `_pack`."""
-    if isinstance(value, list):
-        return [_unpack(item, arrays) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "array" in value:
-        return arrays[value["array"]]
-    if "scalar" in value:
-        return arrays[value["scalar"]][()]
-    if "tuple" in value:
-        return tuple(_unpack(item, arrays) for item in value["tuple"])
-    return {key: _unpack(item, arrays) for key, item in value["dict"]}
-
-
-def _write_atomically(path, meta_text, arrays):
-    """`np.savez` the JSON text (as "meta") and the arrays into a temporary file, then rename it to `path`."""
-    path = os.fspath(path)
-    temporary = path + ".tmp"
-    try:
-        with open(temporary, "wb") as file:  # a file object: np.savez adds no ".npz" to the name
-            np.savez(file, meta=np.array(meta_text), **arrays)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def save_checkpoint(path, model, optimizer, epoch, **extra):
-    """Save the model and optimizer state, the epoch and any `extra` values to `path` (an .npz file)."""
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": int(epoch), "extra": extra}
-    arrays = {}
-    packed = _pack(state, arrays)
-    _write_atomically(path, json.dumps(packed), arrays)
-
-
-def load_checkpoint(path, model, optimizer=None):
-    """Restore the model (and optimizer) state saved by `save_checkpoint`; return `{"epoch": ..., **extra}`."""
-    with np.load(path, allow_pickle=False) as file:
-        arrays = {name: file[name] for name in file.files}
-    state = _unpack(json.loads(str(arrays.pop("meta"))), arrays)
-    model.load_state_dict(state["model"])
-    if optimizer is not None:
-        optimizer.load_state_dict(state["optimizer"])
-    return {"epoch": state["epoch"], **state["extra"]}
 
 
 class _Averages:
@@ -239,39 +50,26 @@ class _Averages:
         return {name: total / self.count for name, total in self.totals.items()}
 
 
-class _NoProgressBar:
-    def update(self, n=1):
-        pass
-
-    def set_postfix(self, **values):
-        pass
-
-    def close(self):
-        pass
-
-
 def _progress_bar(epochs, enabled=True):
-    """A tqdm progress bar over the epochs (a silent stand-in when disabled or tqdm is missing)."""
-    if not enabled:
-        return _NoProgressBar()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _NoProgressBar()
-    return tqdm(total=epochs, desc="training", unit="epoch")
+    """A tqdm progress bar over the epochs; when not `enabled` it shows nothing and its calls do nothing."""
+    return tqdm(total=epochs, desc="training", unit="epoch", disable=not enabled)
 
 
 def _modules_with_own_rng(module, prefix=""):
-    """(dotted name, module) for `module` and each sub-module that holds its own `rng` Generator."""
+    """(dotted name, module) for `module` and each sub-module that holds its own `rng` Generator.
+
+    Sub-modules are the Module-valued attributes, as `Module` registers them on assignment."""
     if isinstance(getattr(module, "rng", None), np.random.Generator):
         yield prefix or ".", module
-    for name, child in module._modules.items():
-        yield from _modules_with_own_rng(child, f"{prefix}.{name}" if prefix else name)
+    for name, child in vars(module).items():
+        if isinstance(child, Module):
+            yield from _modules_with_own_rng(child, f"{prefix}.{name}" if prefix else name)
 
 
 def _random_state(model):
-    """The state of every generator `model` draws from while training: each dropout layer's own
-    `rng`, and the layers' default generator (module 03) for those without one."""
+    """The state of every generator `model` draws from while training: each sub-module's own
+    `rng`, and the layers' default generator for those without one."""
+    # `layers` has no public accessor for its default generator yet, hence `_default_generator`.
     return {
         "default": layers._default_generator.bit_generator.state,
         "modules": {name: module.rng.bit_generator.state for name, module in _modules_with_own_rng(model)},

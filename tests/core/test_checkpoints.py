@@ -1,0 +1,100 @@
+"""Package tests for tinytorch.core.checkpoints (generated from source/07_training)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tinytorch  # noqa: F401  (turns autograd on)
+import tinytorch.core.checkpoints as checkpoints
+from tinytorch.core.activations import Tanh
+from tinytorch.core.batching import Batches
+from tinytorch.core.checkpoints import load_checkpoint, save_checkpoint
+from tinytorch.core.layers import Linear, Sequential, manual_seed
+from tinytorch.core.losses import CrossEntropyLoss
+from tinytorch.core.optimizers import SGD, Adam
+from tinytorch.core.training import Trainer
+
+
+def small_classifier(seed=0, inputs=4, classes=3):
+    manual_seed(seed)
+    return Sequential(Linear(inputs, 8), Tanh(), Linear(8, classes))
+
+
+def save_extra(path, **extra):
+    """Save a small model and its optimizer with `extra` values; return the model."""
+    model = small_classifier(0)
+    save_checkpoint(path, model, SGD(model.parameters(), lr=0.1), epoch=0, **extra)
+    return model
+
+
+def test_extra_values_round_trip_nested_state_without_pickle(tmp_path):
+    state = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3), 0: {"step": 3, "m": np.ones(2, dtype=np.float64)},
+        "betas": (0.9, 0.999), "names": ["x", None, True], "scalar": np.float32(0.1), "int": np.int64(7),
+    }
+    path = tmp_path / "state.npz"
+    model = save_extra(path, state=state)
+    with np.load(path, allow_pickle=False) as file:
+        assert isinstance(json.loads(str(file["meta"])), dict)  # everything but the arrays is one JSON text
+    restored = load_checkpoint(path, model)["state"]
+    assert list(restored) == list(state)
+    np.testing.assert_array_equal(restored["a"], state["a"])
+    assert restored["a"].dtype == np.float32 and restored[0]["m"].dtype == np.float64
+    assert restored[0]["step"] == 3 and restored["betas"] == (0.9, 0.999) and restored["names"] == ["x", None, True]
+    assert type(restored["scalar"]) is np.float32 and restored["scalar"] == np.float32(0.1)
+    assert type(restored["int"]) is np.int64
+
+
+@pytest.mark.parametrize("bad", [object(), {("tuple", "key"): 1}, np.array(["text"])])
+def test_save_rejects_what_json_and_npz_cannot_hold(tmp_path, bad):
+    with pytest.raises(TypeError, match="cannot store"):
+        save_extra(tmp_path / "bad.npz", x=bad)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_checkpoint_restores_model_and_optimizer_exactly(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 4)).astype(np.float32), rng.integers(0, 3, size=16)
+    model = small_classifier(0)
+    optimizer = Adam(model.parameters(), lr=0.01)
+    Trainer(model, optimizer, CrossEntropyLoss()).fit(Batches(X, y, 4, rng=0), epochs=2, progress=False)
+    path = tmp_path / "model.ckpt"  # no .npz suffix: the exact path is used
+    save_checkpoint(path, model, optimizer, epoch=2, note="hi", best=0.5)
+    assert path.exists() and not os.path.exists(str(path) + ".tmp") and not os.path.exists(str(path) + ".npz")
+    with np.load(path, allow_pickle=False) as file:
+        assert "meta" in file.files
+    other = small_classifier(1)
+    other_optimizer = Adam(other.parameters(), lr=0.5)
+    info = load_checkpoint(path, other, other_optimizer)
+    assert info == {"epoch": 2, "note": "hi", "best": 0.5}
+    for (name, ours), theirs in zip(other.named_parameters(), model.parameters(), strict=True):
+        np.testing.assert_array_equal(ours.data, theirs.data, err_msg=name)
+    assert other_optimizer.lr == 0.01
+    saved, loaded = optimizer.state_dict(), other_optimizer.state_dict()
+    assert saved["hyperparameters"] == loaded["hyperparameters"]
+    assert saved["state"].keys() == loaded["state"].keys()
+    for position in saved["state"]:
+        for key, value in saved["state"][position].items():
+            np.testing.assert_array_equal(loaded["state"][position][key], value)
+    # inference only: the optimizer may be left out
+    assert load_checkpoint(path, small_classifier(2))["epoch"] == 2
+
+
+def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    model = small_classifier(0)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    path = tmp_path / "last.npz"
+    save_checkpoint(path, model, optimizer, epoch=1)
+    before = path.read_bytes()
+
+    def broken_savez(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoints.np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, model, optimizer, epoch=2)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["last.npz"]
+    assert load_checkpoint(path, model, optimizer)["epoch"] == 1
