@@ -12,10 +12,9 @@ __all__ = [
 import numpy as np
 from tqdm.auto import tqdm
 
-from tinytorch.core import layers
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.checkpoints import load_checkpoint, save_checkpoint
-from tinytorch.core.layers import Module
+from tinytorch.core.layers import Module, default_generator
 from tinytorch.core.schedules import clip_grad_norm
 from tinytorch.core.tensor import Tensor
 
@@ -55,30 +54,25 @@ def _progress_bar(epochs, enabled=True):
     return tqdm(total=epochs, desc="training", unit="epoch", disable=not enabled)
 
 
-def _modules_with_own_rng(module, prefix=""):
-    """(dotted name, module) for `module` and each sub-module that holds its own `rng` Generator.
-
-    Sub-modules are the Module-valued attributes, as `Module` registers them on assignment."""
-    if isinstance(getattr(module, "rng", None), np.random.Generator):
-        yield prefix or ".", module
-    for name, child in vars(module).items():
-        if isinstance(child, Module):
-            yield from _modules_with_own_rng(child, f"{prefix}.{name}" if prefix else name)
+def _modules_with_own_rng(model):
+    """(dotted name, module) for `model` (named ".") and each sub-module that holds its own `rng` Generator."""
+    for name, module in model.named_modules():
+        if isinstance(getattr(module, "rng", None), np.random.Generator):
+            yield name or ".", module
 
 
 def _random_state(model):
     """The state of every generator `model` draws from while training: each sub-module's own
     `rng`, and the layers' default generator for those without one."""
-    # `layers` has no public accessor for its default generator yet, hence `_default_generator`.
     return {
-        "default": layers._default_generator.bit_generator.state,
+        "default": default_generator().bit_generator.state,
         "modules": {name: module.rng.bit_generator.state for name, module in _modules_with_own_rng(model)},
     }
 
 
 def _set_random_state(model, states):
     """Put back what `_random_state` saved (same model layout)."""
-    layers._default_generator.bit_generator.state = states["default"]
+    default_generator().bit_generator.state = states["default"]
     for name, module in _modules_with_own_rng(model):
         if name not in states["modules"]:
             raise ValueError(
