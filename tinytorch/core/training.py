@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.checkpoints import load_checkpoint, save_checkpoint
-from tinytorch.core.layers import Module, default_generator
+from tinytorch.core.layers import default_generator
 from tinytorch.core.schedules import clip_grad_norm
 from tinytorch.core.tensor import Tensor
 
