@@ -348,3 +348,10 @@ def test_a_small_mlp_learns_with_plain_gradient_descent():
             for p in model.parameters():
                 p.data -= 0.1 * p.grad
     assert criterion(model(x), y).item() < 0.3 * first
+
+
+def test_gradcheck_treats_a_non_leaf_input_as_a_new_leaf():
+    upstream = leaf([[0.5, 1.5, -1.0], [2.0, 0.3, 1.1]])
+    assert gradcheck(lambda t: (t * t).sum(axis=0), [upstream * 1.0]) is True
+    assert gradcheck(lambda t: t.exp(), [upstream.reshape(6)]) is True
+    assert upstream.grad is None

@@ -79,3 +79,27 @@ def test_the_matmul_message_users_see():
     text = message(lambda: BAD_CALLS["matmul (2, 3) @ (4, 5)"](True))
     assert text == "matmul shape mismatch: (2, 3) @ (4, 5): inner sizes 3 and 4 differ"
     assert tensor_module.matmul.backward is backward_rules.matmul_backward
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda case: case.name)
+def test_every_rule_keeps_float32_gradients_float32(case):
+    """The leaf's .grad is cast to its dtype anyway, so look at what the rule itself returns."""
+    values = case.inputs(np.random.default_rng(2))
+    tensors = [Tensor(v.value.astype(np.float32)) if isinstance(v, Const) else Tensor(v.astype(np.float32), requires_grad=True)
+               for v in values]  # everything float32, labels included: float32 in, float32 out
+    operation, rule = case.op, case.op.backward
+    returned = []
+
+    def spy(*args, **kwargs):
+        grads = rule(*args, **kwargs)
+        returned.extend(grads if isinstance(grads, (tuple, list)) else [grads])
+        return grads
+
+    operation.backward = spy
+    try:
+        out = case.call(*tensors)
+        out.backward(np.random.default_rng(3).normal(size=out.shape).astype(np.float32))
+    finally:
+        operation.backward = rule
+    dtypes = [np.asarray(grad).dtype for grad in returned if grad is not None]
+    assert dtypes and all(dtype == np.float32 for dtype in dtypes), f"{case.name}: the rule returned {dtypes}"

@@ -242,6 +242,8 @@ def gradcheck(function, inputs, eps=1e-6, rtol=1e-4, atol=1e-6):
     for index, value in enumerate(inputs):
         if not isinstance(value, Tensor):
             value = Tensor(np.array(value, dtype=np.float64))
+        elif value.grad_fn is not None:
+            value = Tensor(value.data.copy())
         if value.dtype != np.float64:
             raise TypeError(f"gradcheck needs float64 inputs; input {index} has dtype {value.dtype} "
                             "(finite differences in float32 are mostly rounding noise)")
