@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from catalogue import CASES, Const
+from tests.catalogue import CASES, Const
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.tensor import Op, Tensor
 
