@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from nbgrader_course import (
+from tests.course.nbgrader_course import (
     Course,
     graded_cells,
     hidden_test_lines,
@@ -21,7 +21,8 @@ from nbgrader_course import (
     module_names,
     visible_text,
 )
-from submissions import PLANTED_BUGS, build_submissions, find_cell, grade_ids
+from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids
+from tools.conventions import find_cell, source_text
 
 CELL_TIMEOUT = 30  # seconds per cell while grading the samples
 
@@ -102,7 +103,7 @@ class GradingChecks:
 
     def test_each_planted_bug_loses_exactly_its_hidden_points(self, run):
         bugs = PLANTED_BUGS.get(run.module, [])
-        assert bugs, f"{run.module} has no planted bugs in tests/course/submissions.py"
+        assert bugs, f"{run.module} has no planted bugs in tests/course/planted/{run.module}.py"
         for planted in bugs:
             expected = dict(run.full_marks)
             for grade_id in planted.fails:
@@ -142,8 +143,8 @@ class GradingChecks:
         assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
         graded = run.course.autograded_notebook(run.module, "edited-tests")
         for grade_id in run.full_marks:
-            restored = "".join(find_cell(graded, grade_id)["source"])
-            original = "".join(find_cell(run.source, grade_id)["source"])
+            restored = source_text(find_cell(graded, grade_id))
+            original = source_text(find_cell(run.source, grade_id))
             assert restored == original, f"locked cell {grade_id} was not restored from the gradebook"
 
     def test_deleted_test_cell_is_restored_and_run(self, run):
@@ -167,6 +168,33 @@ class GradingChecks:
         assert "All checks in this cell passed." in solution_text
         release_text = visible_text(run.course.feedback_page(run.module, "release"))
         assert "did not all pass" in release_text
+
+    def test_feedback_explains_failed_hidden_tests_without_code_or_traceback(self, run):
+        """A planted bug's feedback names its score and the failed assertion's message, and nothing more."""
+        hidden_lines = hidden_test_lines(run.source)
+        messages_checked = 0
+        for planted in PLANTED_BUGS.get(run.module, []):
+            student = f"bug-{planted.name}"
+            text = visible_text(run.course.feedback_page(run.module, student))
+            graded = run.course.autograded_notebook(run.module, student)
+            for grade_id in sorted(planted.fails):
+                errors = [o for o in find_cell(graded, grade_id)["outputs"] if o.get("output_type") == "error"]
+                assert errors, f"{student}: hidden cell {grade_id} scored 0 without an error output"
+                for error in errors:
+                    first_line = error["evalue"].strip().splitlines()[0][:200] if error["evalue"].strip() else ""
+                    assert first_line in text, f"{student}: feedback lacks the failure message of {grade_id}: {first_line!r}"
+                    if error["ename"] != "AssertionError":
+                        assert error["ename"] in text, f"{student}: feedback lacks the error class of {grade_id}"
+                    messages_checked += bool(first_line)
+                points = run.full_marks[grade_id]
+                assert f"Score: 0 / {points:g}. This cell's tests did not all pass." in text, (
+                    f"{student}: feedback does not show the score of {grade_id}"
+                )
+            leaked = [line for line in hidden_lines if line in text]
+            assert not leaked, f"feedback for {student} shows hidden test code: {leaked[:3]}"
+            for trace in ("Traceback", "Cell In[", "most recent call last", "---->"):
+                assert trace not in text, f"feedback for {student} shows a traceback ({trace!r})"
+        assert messages_checked, f"{run.module}: no planted bug fails a hidden test with a message"
 
 
 for _module in module_names():
