@@ -9,6 +9,7 @@ them all in one `nbgrader autograde` run, and generate feedback.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -22,9 +23,11 @@ from tests.course.nbgrader_course import (
     visible_text,
 )
 from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids
-from tools.conventions import find_cell, source_text
+from tools.conventions import find_cell, has_hidden_tests, source_text
 
 CELL_TIMEOUT = 30  # seconds per cell while grading the samples
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TRACEBACK_FRAME = re.compile(r"Cell In\[\d+\], line \d+")
 
 
 @dataclass
@@ -172,7 +175,7 @@ class GradingChecks:
     def test_feedback_explains_failed_hidden_tests_without_code_or_traceback(self, run):
         """A planted bug's feedback names its score and the failed assertion's message, and nothing more."""
         hidden_lines = hidden_test_lines(run.source)
-        messages_checked = 0
+        messages_checked = pages_without_traceback = 0
         for planted in PLANTED_BUGS.get(run.module, []):
             student = f"bug-{planted.name}"
             text = visible_text(run.course.feedback_page(run.module, student))
@@ -192,9 +195,22 @@ class GradingChecks:
                 )
             leaked = [line for line in hidden_lines if line in text]
             assert not leaked, f"feedback for {student} shows hidden test code: {leaked[:3]}"
-            for trace in ("Traceback", "Cell In[", "most recent call last", "---->"):
-                assert trace not in text, f"feedback for {student} shows a traceback ({trace!r})"
+            hidden_frames = []  # the hidden cells' own traceback frames, e.g. "Cell In[27], line 13"
+            for grade_id in planted.fails:
+                cell = find_cell(graded, grade_id)
+                for output in cell["outputs"]:
+                    frames = TRACEBACK_FRAME.findall(ANSI.sub("", "\n".join(output.get("traceback", []))))
+                    hidden_frames += [frame for frame in frames if frame.startswith(f"Cell In[{cell['execution_count']}]")]
+            shown = [frame for frame in hidden_frames if frame in text]
+            assert not shown, f"feedback for {student} shows the traceback of a hidden test: {shown}"
+            if not any(output.get("output_type") == "error" for cell in graded["cells"] if not has_hidden_tests(cell)
+                       for output in cell.get("outputs", [])):
+                # Only hidden tests failed, so the page must hold no traceback at all.
+                for trace in ("Traceback", "Cell In[", "most recent call last", "---->"):
+                    assert trace not in text, f"feedback for {student} shows a traceback ({trace!r})"
+                pages_without_traceback += 1
         assert messages_checked, f"{run.module}: no planted bug fails a hidden test with a message"
+        assert pages_without_traceback, f"{run.module}: every planted bug also breaks a visible cell"
 
 
 for _module in module_names():
