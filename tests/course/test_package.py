@@ -6,6 +6,7 @@ notebooks generate), so a failure names the notebook to change.
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import re
 
