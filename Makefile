@@ -1,5 +1,7 @@
 # Two commands: `make lab` (work on the course) and `make test` (check everything).
-# Both create .venv on first use and are quick afterwards.
+# Both create .venv on first use and are quick afterwards. The tools run as modules
+# (`python -m tools.generate`); `pip install -e .` makes `tools` importable from anywhere,
+# which nbgrader needs to load nbgrader_config.py.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +9,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Extra arguments for JupyterLab, e.g. `make lab LAB_ARGS="--port=8890 --no-browser"`.
 LAB_ARGS ?=
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Parallel test workers; each notebook and each module's grading run stays on one worker.
 TEST_WORKERS ?= 2
 
@@ -21,19 +22,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
 
+# The server command itself lives in tools/lab.py (tests/course/test_lab.py starts the same one).
 lab: install
-	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS)
+	$(BIN)/python -m tools.lab $(LAB_ARGS)
 
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Regenerate tinytorch/ and release/ from source/ (and strip notebook outputs).
 build: install
-	$(BIN)/python tools/build.py
+	$(BIN)/python -m tools.generate
 
 # Fail when tinytorch/ or release/ is out of date with source/.
 check: install
-	$(BIN)/python tools/build.py --check
+	$(BIN)/python -m tools.generate --check
 
 # Copy each released module into work/ (git-ignored) unless it is already there.
 work:
@@ -44,7 +46,7 @@ work:
 
 # Speed against plain NumPy (and PyTorch when installed); prints ratios.
 bench: install
-	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,15 +3,20 @@
 Every path is relative to this file, so the course works from any clone and any
 working directory. The gradebook and the exchange live inside the course folder
 (both git-ignored). Run nbgrader commands from this folder.
+
+It imports the course's conventions and the feedback preprocessor from `tools/`, which
+`pip install -e .` (run by `make install`) makes importable wherever nbgrader runs.
 """
 
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from tools import conventions
+from tools.feedback import HideHiddenTests
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -41,31 +46,11 @@ c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 50
 
 
-class HideHiddenTests(NbGraderPreprocessor):  # enabled by default, unlike a bare nbconvert Preprocessor
-    """Feedback shows the score of a cell with hidden tests, never their code or tracebacks."""
+# The markers, shared with the exporter and the tests (tools/conventions.py).
+c.ClearSolutions.begin_solution_delimeter = conventions.SOLUTION_BEGIN
+c.ClearSolutions.end_solution_delimeter = conventions.SOLUTION_END
+c.ClearHiddenTests.begin_test_delimeter = conventions.HIDDEN_BEGIN  # HideHiddenTests inherits these
+c.ClearHiddenTests.end_test_delimeter = conventions.HIDDEN_END
 
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or HIDDEN_BEGIN not in cell.source:
-            return cell, resources
-        kept, hidden = [], False
-        for line in cell.source.split("\n"):
-            if HIDDEN_BEGIN in line:
-                hidden = True
-                kept.append(line[: len(line) - len(line.lstrip())] + "# (hidden tests ran here)")
-            elif HIDDEN_END in line:
-                hidden = False
-            elif not hidden:
-                kept.append(line)
-        cell.source = "\n".join(kept)
-        failed = [out.get("ename", "Error") for out in cell.outputs if out.get("output_type") == "error"]
-        message = (
-            f"This cell's tests did not all pass ({failed[0]}). Its hidden checks are not shown; "
-            "re-read the task, run the visible tests, and try the cases they do not cover.\n"
-            if failed
-            else "All checks in this cell passed.\n"
-        )
-        cell.outputs = [{"output_type": "stream", "name": "stdout", "text": message}]
-        return cell, resources
-
-
+# Feedback shows each hidden-test cell's score and failure message, never its code or traceback.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,6 +1,6 @@
 """TinyTorch speed against plain NumPy (and PyTorch when installed), single-threaded.
 
-    .venv/bin/python benchmarks/run.py          (or `make bench`)
+    .venv/bin/python -m benchmarks.run          (or `make bench`)
 
 Prints ratios, not pass/fail: speed claims in the course come from here, never from timed
 unit tests. Each figure is the median of several repeats after a warm-up.
@@ -16,7 +16,6 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -26,8 +25,6 @@ from tinytorch.core.layers import Linear, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
 from tinytorch.core.optimizers import SGD
 from tinytorch.core.tensor import Tensor
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
 def median_time(run, repeats=20, warmup=3, clock=time.perf_counter):
@@ -231,7 +228,7 @@ def main():
 
 
 def bench_catalogue():
-    from catalogue import CASES, Const
+    from tests.catalogue import CASES, Const
 
     print("\nPer-op forward time on the catalogue's inputs (float32), TinyTorch / NumPy reference:")
     rng = np.random.default_rng(0)

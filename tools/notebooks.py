@@ -1,45 +1,61 @@
-"""Reading, normalising and writing course notebooks.
+"""Reading, normalising and writing course notebooks, with nbformat.
 
-Every notebook the course commits (source/, release/, notebooks/) goes through
-`normalize` so that diffs stay readable and builds are byte-for-byte repeatable:
-no outputs, no execution counts, stable cell ids, and only the metadata that
-nbgrader and Jupyter need.
+nbformat parses and validates every notebook the tools read and serialises every notebook
+they write. On top of that the course keeps its own normalisation (`normalize`), so that
+diffs stay readable and builds are byte-for-byte repeatable: no outputs, no execution
+counts, stable cell ids, only the metadata that nbgrader and Jupyter need, one kernelspec.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import warnings
 from pathlib import Path
+
+import nbformat
+from nbformat.validator import normalize as nbformat_normalize
+from nbformat.warnings import MissingIDFieldWarning
+
+from tools.conventions import NotebookError, grade_id, source_text
+
+__all__ = ["KERNELSPEC", "KEPT_CELL_METADATA", "NotebookError", "dumps", "normalize", "parse", "read", "source_text", "write"]
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 KEPT_CELL_METADATA = ("nbgrader", "deletable", "editable", "tags")
 
 
-class NotebookError(ValueError):
-    """A notebook that the course tooling cannot use, with the file and the reason."""
-
-
-def read(path: Path) -> dict:
+def parse(text: str, where: str = "<notebook>") -> nbformat.NotebookNode:
+    """A version-4 notebook from its JSON text, validated by nbformat; NotebookError names the problem."""
     try:
-        notebook = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise NotebookError(f"{path}: not a readable notebook ({error})") from error
-    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise NotebookError(f"{path}: not a notebook (no 'cells' list at the top level)")
-    if notebook.get("nbformat") != 4:
-        raise NotebookError(f"{path}: nbformat {notebook.get('nbformat')!r} is not supported, expected 4")
+        raw = nbformat.reader.parse_json(text)
+    except nbformat.reader.NotJSONError as error:
+        raise NotebookError(f"{where}: not a readable notebook ({str(error)[:200]})") from error
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise NotebookError(f"{where}: not a notebook (no 'cells' list at the top level)")
+    if raw.get("nbformat") != 4:
+        raise NotebookError(f"{where}: nbformat {raw.get('nbformat')!r} is not supported, expected 4")
+    with warnings.catch_warnings():
+        # Cells without ids are fine here: `normalize` below gives every cell a stable one.
+        warnings.simplefilter("ignore", MissingIDFieldWarning)
+        _, raw = nbformat_normalize(raw)
+        notebook = nbformat.from_dict(raw)
+        try:
+            nbformat.validate(notebook)
+        except nbformat.ValidationError as error:
+            raise NotebookError(f"{where}: not a valid notebook: {error.message}") from error
     return notebook
 
 
-def source_text(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
+def read(path: Path) -> nbformat.NotebookNode:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NotebookError(f"{path}: not a readable notebook ({error})") from error
+    return parse(text, str(path))
 
 
 def _stable_id(cell: dict, taken: set[str]) -> str:
-    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-    base = grade_id or "c-" + hashlib.sha1(source_text(cell).encode()).hexdigest()[:10]
+    base = grade_id(cell) or "c-" + hashlib.sha1(source_text(cell).encode()).hexdigest()[:10]
     candidate, suffix = base, 1
     while candidate in taken:
         suffix += 1
@@ -48,34 +64,36 @@ def _stable_id(cell: dict, taken: set[str]) -> str:
     return candidate
 
 
-def normalize(notebook: dict) -> dict:
-    """Return the notebook without outputs and with stable ids and metadata."""
+def normalize(notebook: dict) -> nbformat.NotebookNode:
+    """The notebook without outputs and with stable ids and metadata (a new object)."""
     taken: set[str] = set()
     cells = []
-    for cell in notebook["cells"]:
+    for index, cell in enumerate(notebook["cells"]):
         kind = cell.get("cell_type")
         if kind not in ("code", "markdown", "raw"):
-            raise NotebookError(f"cell of unknown type {kind!r}")
+            raise NotebookError(f"cell {index} is of unknown type {kind!r}")
         metadata = {k: cell.get("metadata", {})[k] for k in KEPT_CELL_METADATA if k in cell.get("metadata", {})}
         clean = {"cell_type": kind, "id": _stable_id(cell, taken), "metadata": metadata, "source": source_text(cell)}
         if kind == "code":
             clean["execution_count"] = None
             clean["outputs"] = []
         cells.append(clean)
-    return {
+    return nbformat.from_dict({
         "cells": cells,
         "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
         "nbformat": 4,
         "nbformat_minor": 5,
-    }
+    })
 
 
 def dumps(notebook: dict) -> str:
-    """Serialise like nbformat does (indent 1, sorted keys), with lines split for diffs."""
-    as_lines = json.loads(json.dumps(notebook))
-    for cell in as_lines["cells"]:
-        cell["source"] = cell["source"].splitlines(keepends=True)
-    return json.dumps(as_lines, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    """nbformat's serialisation (indent 1, sorted keys, sources split in lines) plus a final newline."""
+    notebook = nbformat.from_dict(notebook)
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as error:
+        raise NotebookError(f"refusing to write an invalid notebook: {error.message}") from error
+    return nbformat.writes(notebook, version=4) + "\n"
 
 
 def write(notebook: dict, path: Path) -> bool:

@@ -1,94 +1,45 @@
-"""Edit a course notebook as a plain-text script, then turn it back into a notebook.
+"""Edit a course notebook as a plain-text script (jupytext's percent format), then turn it back.
 
-    python tools/percent.py to-py source/01_tensor/01_tensor.ipynb > /tmp/01.py
-    python tools/percent.py to-ipynb /tmp/01.py source/01_tensor/01_tensor.ipynb
+    python -m tools.percent to-py source/01_tensor/01_tensor.ipynb > /tmp/01.py
+    python -m tools.percent to-ipynb /tmp/01.py source/01_tensor/01_tensor.ipynb
 
-The script is a sequence of cells, each opened by a header line:
+The script is jupytext's `py:percent` format: one `# %%` header per cell, markdown and raw
+cells commented out (`# %% [markdown]`, `# %% [raw]`), and the cell metadata the course
+keeps (nbgrader's, `deletable`, `editable`, `tags`) written on the header line:
 
-    # %% [markdown]                      markdown; every line below starts with "# "
-    # %%                                 plain code (runs, not graded, editable)
-    # %% locked id=setup                 read-only code (nbgrader locks it)
-    # %% solution id=tensor-add          the learner's cell (the release gets a stub)
-    # %% test id=tensor-add-test points=2   a graded, locked test cell
+    # %% nbgrader={"grade": true, "grade_id": "tensor-add-test", "locked": true, "points": 2, ...}
 
-The notebook is the source of truth; the script is only a comfortable way to edit it.
+Every other piece of metadata is dropped, as `make build` drops it, so the round trip
+notebook -> script -> notebook gives back the normalised notebook exactly (proven by
+tests/course/test_percent.py over every committed notebook). The notebook stays the source
+of truth; the script is only a comfortable way to edit it.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import jupytext
 
-import notebooks  # noqa: E402
+from tools import notebooks
 
-HEADER = re.compile(r"^# %%(?P<rest>.*)$")
-
-
-def nbgrader_metadata(kind: str, grade_id: str, points: int | None) -> dict:
-    meta = {"grade": kind == "test", "grade_id": grade_id, "locked": kind != "solution",
-            "schema_version": 3, "solution": kind == "solution", "task": False}
-    if kind == "test":
-        meta["points"] = points
-    return meta
-
-
-def parse_header(rest: str, line_number: int) -> tuple[str, dict]:
-    words = rest.split()
-    if words[:1] == ["[markdown]"]:
-        return "markdown", {}
-    if not words:
-        return "code", {}
-    kind, options = words[0], dict(word.split("=", 1) for word in words[1:] if "=" in word)
-    if kind not in ("locked", "solution", "test") or "id" not in options:
-        raise SystemExit(f"line {line_number}: expected 'locked|solution|test id=NAME [points=N]', got '{rest.strip()}'")
-    if kind == "test" and "points" not in options:
-        raise SystemExit(f"line {line_number}: a test cell needs points=N")
-    points = int(options["points"]) if "points" in options else None
-    return "code", {"nbgrader": nbgrader_metadata(kind, options["id"], points)}
-
-
-def from_script(text: str) -> dict:
-    cells: list[dict] = []
-    current = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = HEADER.match(line)
-        if match:
-            kind, metadata = parse_header(match["rest"], number)
-            current = {"cell_type": kind, "metadata": metadata, "lines": []}
-            cells.append(current)
-        elif current is not None:
-            if current["cell_type"] == "markdown":
-                line = line[2:] if line.startswith("# ") else line.lstrip("#")
-            current["lines"].append(line)
-    notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    for cell in cells:
-        source = "\n".join(cell.pop("lines")).strip("\n")
-        notebook["cells"].append({**cell, "source": source, "outputs": [], "execution_count": None})
-    return notebook
+FORMAT = {
+    "extension": ".py",
+    "format_name": "percent",
+    "notebook_metadata_filter": "-all",  # normalisation sets the kernelspec; no YAML header
+    "cell_metadata_filter": ",".join(notebooks.KEPT_CELL_METADATA) + ",-all",
+}
 
 
 def to_script(notebook: dict) -> str:
-    chunks = []
-    for cell in notebook["cells"]:
-        source = notebooks.source_text(cell)
-        if cell["cell_type"] == "markdown":
-            body = "\n".join(("# " + line).rstrip() for line in source.splitlines())
-            chunks.append(f"# %% [markdown]\n{body}")
-            continue
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if not meta:
-            header = "# %%"
-        elif meta.get("grade"):
-            header = f"# %% test id={meta['grade_id']} points={meta.get('points', 0)}"
-        elif meta.get("solution"):
-            header = f"# %% solution id={meta['grade_id']}"
-        else:
-            header = f"# %% locked id={meta['grade_id']}"
-        chunks.append(f"{header}\n{source}")
-    return "\n\n".join(chunks) + "\n"
+    """The normalised notebook as percent-format text."""
+    return jupytext.writes(notebooks.normalize(notebook), fmt=FORMAT)
+
+
+def from_script(text: str) -> dict:
+    """The normalised notebook that a percent-format script describes."""
+    return notebooks.normalize(jupytext.reads(text, fmt=FORMAT))
 
 
 def main(argv: list[str]) -> int:

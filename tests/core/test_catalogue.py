@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from catalogue import CASES, Const
+from tests.catalogue import CASES, Const
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.tensor import Op, Tensor
 from tinytorch.testing import numeric_gradient

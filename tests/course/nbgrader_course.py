@@ -11,24 +11,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
+from tools import conventions
+from tools.conventions import ROOT, module_names, source_text
+from tools.lab import isolated_jupyter_env
 
-from build import isolated_jupyter_env  # noqa: E402
+__all__ = ["ROOT", "Course", "GradedCell", "cell_source", "graded_cells", "hidden_test_lines", "load_notebook",
+           "module_names", "visible_text"]
 
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-
-
-def module_names() -> list[str]:
-    return sorted(p.name for p in (ROOT / "source").iterdir() if (p / f"{p.name}.ipynb").exists())
+cell_source = source_text
 
 
 def load_notebook(folder: str, module: str) -> dict:
-    return json.loads((ROOT / folder / module / f"{module}.ipynb").read_text(encoding="utf-8"))
-
-
-def cell_source(cell: dict) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    return json.loads(conventions.module_notebook(module, folder).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -39,12 +33,11 @@ class GradedCell:
 
 
 def graded_cells(notebook: dict) -> list[GradedCell]:
-    cells = []
-    for cell in notebook["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            cells.append(GradedCell(meta["grade_id"], float(meta["points"]), "BEGIN HIDDEN TESTS" in cell_source(cell)))
-    return cells
+    return [
+        GradedCell(conventions.grade_id(cell), conventions.points(cell), conventions.has_hidden_tests(cell))
+        for cell in notebook["cells"]
+        if conventions.is_graded(cell)
+    ]
 
 
 def hidden_test_lines(notebook: dict, min_length: int = 20) -> list[str]:
@@ -54,10 +47,10 @@ def hidden_test_lines(notebook: dict, min_length: int = 20) -> list[str]:
     has too, say) is no secret, so it is left out.
     """
     texts = [cell_source(cell) for cell in notebook["cells"]]
-    visible = "\n".join(HIDDEN.sub("", text) for text in texts)
+    visible = "\n".join(conventions.without_hidden_tests(text) for text in texts)
     lines = []
     for text in texts:
-        for block in HIDDEN.findall(text):
+        for block in conventions.hidden_test_blocks(text):
             lines += [line.strip() for line in block.splitlines() if len(line.strip()) >= min_length]
     return [line for line in lines if line not in visible]
 

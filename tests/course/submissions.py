@@ -12,7 +12,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader_course import cell_source
+from tools.conventions import find_cell, grade_id, is_graded, is_solution, source_text
 
 
 @dataclass(frozen=True)
@@ -42,27 +42,17 @@ def _load_planted_bugs() -> dict[str, list[PlantedBug]]:
 PLANTED_BUGS = _load_planted_bugs()
 
 
-def find_cell(notebook: dict, grade_id: str) -> dict:
-    for cell in notebook["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell
-    raise KeyError(f"no cell with grade_id {grade_id!r}")
-
-
 def grade_ids(notebook: dict, kind: str) -> list[str]:
     """grade_ids of the solution cells (kind='solution') or graded test cells (kind='grade')."""
-    return [
-        cell["metadata"]["nbgrader"]["grade_id"]
-        for cell in notebook["cells"]
-        if cell.get("metadata", {}).get("nbgrader", {}).get(kind)
-    ]
+    wanted = {"solution": is_solution, "grade": is_graded}[kind]
+    return [grade_id(cell) for cell in notebook["cells"] if wanted(cell)]
 
 
-def edited(notebook: dict, grade_id: str, change) -> dict:
+def edited(notebook: dict, cell_id: str, change) -> dict:
     """A copy of the notebook with `change(source) -> new source` applied to one cell."""
     result = copy.deepcopy(notebook)
-    cell = find_cell(result, grade_id)
-    cell["source"] = change(cell_source(cell))
+    cell = find_cell(result, cell_id)
+    cell["source"] = change(source_text(cell))
     return result
 
 
@@ -75,9 +65,9 @@ def plant(notebook: dict, planted: PlantedBug) -> dict:
     return edited(notebook, planted.cell, change)
 
 
-def without_cell(notebook: dict, grade_id: str) -> dict:
+def without_cell(notebook: dict, cell_id: str) -> dict:
     result = copy.deepcopy(notebook)
-    result["cells"] = [c for c in result["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != grade_id]
+    result["cells"] = [c for c in result["cells"] if grade_id(c) != cell_id]
     return result
 
 
@@ -122,8 +112,8 @@ def build_submissions(module: str, source: dict, release: dict) -> dict[str, dic
         "cheater": with_cell_after_setup(release, CHEAT),
     }
     faked = release
-    for grade_id in grade_ids(release, "grade"):
-        faked = edited(faked, grade_id, lambda s: FAKE_TEST)
+    for test_id in grade_ids(release, "grade"):
+        faked = edited(faked, test_id, lambda s: FAKE_TEST)
     submissions["edited-tests"] = faked
     for planted in PLANTED_BUGS.get(module, []):
         submissions[f"bug-{planted.name}"] = plant(source, planted)

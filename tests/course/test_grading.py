@@ -9,11 +9,12 @@ them all in one `nbgrader autograde` run, and generate feedback.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pytest
 
-from nbgrader_course import (
+from tests.course.nbgrader_course import (
     Course,
     graded_cells,
     hidden_test_lines,
@@ -21,9 +22,12 @@ from nbgrader_course import (
     module_names,
     visible_text,
 )
-from submissions import PLANTED_BUGS, build_submissions, find_cell, grade_ids
+from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids
+from tools.conventions import find_cell, has_hidden_tests, source_text
 
 CELL_TIMEOUT = 30  # seconds per cell while grading the samples
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TRACEBACK_FRAME = re.compile(r"Cell In\[\d+\], line \d+")
 
 
 @dataclass
@@ -102,7 +106,7 @@ class GradingChecks:
 
     def test_each_planted_bug_loses_exactly_its_hidden_points(self, run):
         bugs = PLANTED_BUGS.get(run.module, [])
-        assert bugs, f"{run.module} has no planted bugs in tests/course/submissions.py"
+        assert bugs, f"{run.module} has no planted bugs in tests/course/planted/{run.module}.py"
         for planted in bugs:
             expected = dict(run.full_marks)
             for grade_id in planted.fails:
@@ -142,8 +146,8 @@ class GradingChecks:
         assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
         graded = run.course.autograded_notebook(run.module, "edited-tests")
         for grade_id in run.full_marks:
-            restored = "".join(find_cell(graded, grade_id)["source"])
-            original = "".join(find_cell(run.source, grade_id)["source"])
+            restored = source_text(find_cell(graded, grade_id))
+            original = source_text(find_cell(run.source, grade_id))
             assert restored == original, f"locked cell {grade_id} was not restored from the gradebook"
 
     def test_deleted_test_cell_is_restored_and_run(self, run):
@@ -167,6 +171,46 @@ class GradingChecks:
         assert "All checks in this cell passed." in solution_text
         release_text = visible_text(run.course.feedback_page(run.module, "release"))
         assert "did not all pass" in release_text
+
+    def test_feedback_explains_failed_hidden_tests_without_code_or_traceback(self, run):
+        """A planted bug's feedback names its score and the failed assertion's message, and nothing more."""
+        hidden_lines = hidden_test_lines(run.source)
+        messages_checked = pages_without_traceback = 0
+        for planted in PLANTED_BUGS.get(run.module, []):
+            student = f"bug-{planted.name}"
+            text = visible_text(run.course.feedback_page(run.module, student))
+            graded = run.course.autograded_notebook(run.module, student)
+            for grade_id in sorted(planted.fails):
+                errors = [o for o in find_cell(graded, grade_id)["outputs"] if o.get("output_type") == "error"]
+                assert errors, f"{student}: hidden cell {grade_id} scored 0 without an error output"
+                for error in errors:
+                    first_line = error["evalue"].strip().splitlines()[0][:200] if error["evalue"].strip() else ""
+                    assert first_line in text, f"{student}: feedback lacks the failure message of {grade_id}: {first_line!r}"
+                    if error["ename"] != "AssertionError":
+                        assert error["ename"] in text, f"{student}: feedback lacks the error class of {grade_id}"
+                    messages_checked += bool(first_line)
+                points = run.full_marks[grade_id]
+                assert f"Score: 0 / {points:g}. This cell's tests did not all pass." in text, (
+                    f"{student}: feedback does not show the score of {grade_id}"
+                )
+            leaked = [line for line in hidden_lines if line in text]
+            assert not leaked, f"feedback for {student} shows hidden test code: {leaked[:3]}"
+            hidden_frames = []  # the hidden cells' own traceback frames, e.g. "Cell In[27], line 13"
+            for grade_id in planted.fails:
+                cell = find_cell(graded, grade_id)
+                for output in cell["outputs"]:
+                    frames = TRACEBACK_FRAME.findall(ANSI.sub("", "\n".join(output.get("traceback", []))))
+                    hidden_frames += [frame for frame in frames if frame.startswith(f"Cell In[{cell['execution_count']}]")]
+            shown = [frame for frame in hidden_frames if frame in text]
+            assert not shown, f"feedback for {student} shows the traceback of a hidden test: {shown}"
+            if not any(output.get("output_type") == "error" for cell in graded["cells"] if not has_hidden_tests(cell)
+                       for output in cell.get("outputs", [])):
+                # Only hidden tests failed, so the page must hold no traceback at all.
+                for trace in ("Traceback", "Cell In[", "most recent call last", "---->"):
+                    assert trace not in text, f"feedback for {student} shows a traceback ({trace!r})"
+                pages_without_traceback += 1
+        assert messages_checked, f"{run.module}: no planted bug fails a hidden test with a message"
+        assert pages_without_traceback, f"{run.module}: every planted bug also breaks a visible cell"
 
 
 for _module in module_names():

@@ -7,7 +7,7 @@ import re
 import shlex
 import shutil
 
-from nbgrader_course import ROOT, Course, load_notebook
+from tests.course.nbgrader_course import ROOT, Course, load_notebook
 
 MODULE = "01_tensor"
 

@@ -1,4 +1,8 @@
-"""`make lab` serves JupyterLab on the course with nbgrader's extensions active."""
+"""`make lab` serves JupyterLab on the course with nbgrader's extensions active.
+
+The server starts the way `make lab` starts it (`python -m tools.lab`, which holds the one
+definition of the command), from this test's own Python: nothing is installed.
+"""
 
 import json
 import os
@@ -6,10 +10,12 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
-from nbgrader_course import ROOT
+from tools.conventions import ROOT
+from tools.lab import lab_command
 
 
 def free_port():
@@ -28,11 +34,22 @@ def fetch(url, attempts=120):
     raise AssertionError(f"JupyterLab did not answer {url}")
 
 
-def test_make_lab_serves_jupyterlab_with_nbgrader(tmp_path):
+def test_make_lab_runs_the_shared_lab_command():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^lab: install\n\t\$\(BIN\)/python -m tools\.lab \$\(LAB_ARGS\)$", makefile, re.M), (
+        "`make lab` should run `python -m tools.lab $(LAB_ARGS)`, the command this test starts"
+    )
+    command = lab_command(["--port=1"], python="/venv/bin/python")
+    assert command[:3] == ["/venv/bin/python", "-m", "jupyterlab"] and command[-1] == "--port=1"
+    assert f"--ServerApp.root_dir={ROOT}" in command
+
+
+def test_lab_serves_jupyterlab_with_nbgrader(tmp_path):
     port, token = free_port(), "tinytorch-test"
-    args = f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 --IdentityProvider.token={token}"
-    server = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=dict(os.environ),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    args = ["--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
+    log = open(tmp_path / "lab.log", "w")  # a file, not a pipe nobody reads: the server never blocks on its output
+    server = subprocess.Popen([sys.executable, "-m", "tools.lab", *args], cwd=ROOT, env=dict(os.environ),
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         status, page = fetch(f"http://127.0.0.1:{port}/lab?token={token}")
         assert status == 200
@@ -46,3 +63,4 @@ def test_make_lab_serves_jupyterlab_with_nbgrader(tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        log.close()

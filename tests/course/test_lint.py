@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from nbgrader_course import ROOT
+from tests.course.nbgrader_course import ROOT
 
 
 def test_ruff_is_clean():

@@ -3,7 +3,7 @@
 import shutil
 import subprocess
 
-from nbgrader_course import ROOT
+from tests.course.nbgrader_course import ROOT
 
 
 def test_make_work_copies_modules_once_and_keeps_student_edits(tmp_path):

@@ -6,7 +6,7 @@
 import pytest
 from nbgrader.validator import Validator
 
-from nbgrader_course import ROOT, graded_cells, load_notebook, module_names
+from tests.course.nbgrader_course import ROOT, graded_cells, load_notebook, module_names
 
 
 @pytest.mark.parametrize("module", module_names())

@@ -1,6 +1,6 @@
 """Planted bugs for module 02: each passes the visible tests and must lose the named hidden cells."""
 
-from submissions import bug
+from tests.course.submissions import bug
 
 BUGS = [
     # A mask-based stable sigmoid that fills a fresh array: np.zeros is float64, so float32 in gives float64 out.

@@ -1,6 +1,6 @@
 """Planted bugs for module 03: each passes the visible tests and must lose the named hidden cells."""
 
-from submissions import bug
+from tests.course.submissions import bug
 
 BUGS = [
     bug("sequential-skips-plain-callables", "sequential-class",

@@ -1,6 +1,6 @@
 """Planted bugs for module 04: each passes the visible tests and must lose the named hidden cells."""
 
-from submissions import bug
+from tests.course.submissions import bug
 
 BUGS = [
     # Visible tests use one example per batch, where a sum and a mean agree.

@@ -1,6 +1,6 @@
 """Planted bugs for module 06: each passes the visible tests and must lose the named hidden cells."""
 
-from submissions import bug
+from tests.course.submissions import bug
 
 BUGS = [
     # The classic: keep the iterable as given. A generator (model.parameters() in PyTorch, or a

@@ -1,7 +1,7 @@
 """Rebuild everything generated from `source/`: the `tinytorch/` package and `release/`.
 
-    python tools/build.py           normalise notebooks, regenerate tinytorch/ and release/
-    python tools/build.py --check   rebuild in a temporary folder and report any drift (exit 1)
+    python -m tools.generate           normalise notebooks, regenerate tinytorch/ and release/
+    python -m tools.generate --check   rebuild in a temporary folder and report any drift (exit 1)
 
 `release/` is made by real `nbgrader generate_assignment` runs in a throwaway copy of
 the course, so the instructor's gradebook is never touched. Both outputs are
@@ -12,59 +12,28 @@ from __future__ import annotations
 
 import argparse
 import filecmp
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tools import export, notebooks
+from tools.conventions import ROOT, module_notebooks
+from tools.lab import isolated_jupyter_env
 
-import export  # noqa: E402
-import notebooks  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ("tinytorch", "release")
-
-
-def module_notebooks(root: Path) -> list[Path]:
-    """source/NN_name/NN_name.ipynb for every module folder, in module order."""
-    found = []
-    for folder in sorted((root / "source").iterdir()):
-        if folder.is_dir() and not folder.name.startswith("."):
-            notebook = folder / f"{folder.name}.ipynb"
-            if not notebook.exists():
-                raise notebooks.NotebookError(f"{folder}: expected the module notebook {notebook.name}")
-            found.append(notebook)
-    return found
+COMMITTED_NOTEBOOKS = ("source/*/*.ipynb", "notebooks/*.ipynb")
 
 
 def normalize_committed_notebooks(root: Path) -> list[Path]:
     """Strip outputs and unstable metadata from source/ and notebooks/ in place."""
     changed = []
-    for pattern in ("source/*/*.ipynb", "notebooks/*.ipynb"):
+    for pattern in COMMITTED_NOTEBOOKS:
         for path in sorted(root.glob(pattern)):
             if notebooks.write(notebooks.read(path), path):
                 changed.append(path.relative_to(root))
     return changed
-
-
-def isolated_jupyter_env(home: Path) -> dict[str, str]:
-    """Environment in which Jupyter and nbgrader read no user config and write only under `home`."""
-    env = dict(os.environ)
-    env.update(
-        # nbgrader calls helper programs (alembic) by name: find the ones next to this Python.
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
-        HOME=str(home),
-        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
-        JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
-        IPYTHONDIR=str(home / ".ipython"),
-        MPLBACKEND="Agg",
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-    )
-    return env
 
 
 def generate_release(root: Path, out: Path) -> None:
@@ -106,14 +75,18 @@ def differences(left: Path, right: Path) -> list[str]:
 
 
 def drift(root: Path = ROOT) -> list[str]:
-    """What `make build` would change in the committed generated folders."""
+    """What `make build` would change: generated files out of date, notebooks not normalised."""
+    found = []
+    for pattern in COMMITTED_NOTEBOOKS:
+        for path in sorted(root.glob(pattern)):
+            if notebooks.dumps(notebooks.normalize(notebooks.read(path))) != path.read_text(encoding="utf-8"):
+                found.append(f"{path.relative_to(root).as_posix()} (not normalised)")
     with tempfile.TemporaryDirectory(prefix="tinytorch-build-") as scratch:
         out = Path(scratch)
         build_into(root, out)
-        found = []
         for name in GENERATED:
             found += [f"{name}/{d}" for d in differences(out / name, root / name)]
-        return found
+    return found
 
 
 def build(root: Path = ROOT) -> None:
@@ -129,18 +102,22 @@ def build(root: Path = ROOT) -> None:
             shutil.copytree(out / name, root / name)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="report drift instead of rebuilding")
-    args = parser.parse_args()
-    if args.check:
-        found = drift()
-        for line in found:
-            print(f"out of date: {line}")
-        if found:
-            print("Run `make build` and commit the result.")
-        return 1 if found else 0
-    build()
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            found = drift()
+            for line in found:
+                print(f"out of date: {line}")
+            if found:
+                print("Run `make build` and commit the result.")
+            return 1 if found else 0
+        build()
+    except notebooks.NotebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
