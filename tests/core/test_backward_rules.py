@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinytorch.core.backward_rules as backward_rules
-from catalogue import CASES, Const
+from tests.catalogue import CASES, Const
 from tinytorch.core import activations, losses
 from tinytorch.core import tensor as tensor_module
 from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd

@@ -61,7 +61,7 @@ def package_ops():
     return {obj for module in modules for obj in vars(module).values() if isinstance(obj, Op)}
 
 
-def test_every_package_op_is_in_the_catalogue_and_has_an_autograd_rule():
+def test_every_package_op_is_in_the_catalogue_and_has_a_backward_rule():
     ops = package_ops()
     covered = {case.op for case in CASES}
     missing = sorted(o.__name__ for o in ops - covered)

@@ -5,7 +5,7 @@ import copy
 import nbformat
 from nbclient import NotebookClient
 
-from nbgrader_course import ROOT, cell_source
+from tests.course.nbgrader_course import ROOT, cell_source
 
 NOTEBOOK = ROOT / "source" / "05_autograd" / "05_autograd.ipynb"
 
