@@ -128,6 +128,9 @@ def build_cases() -> list[OpCase]:
         cases.append(OpCase(f"softmax dim={dim}", activations.softmax, lambda x, d=dim: activations.softmax(x, dim=d),
                             lambda x, d=dim: _softmax(x, d), inputs(normal(2, 3, 4))))
 
+    for dim in (0, 1, -1):
+        cases.append(OpCase(f"log_softmax dim={dim}", losses.log_softmax, lambda x, d=dim: losses.log_softmax(x, dim=d),
+                            lambda x, d=dim: np.log(_softmax(x, d)), inputs(normal(2, 3, 4))))
     cases.append(OpCase("mse_loss", losses.mse_loss, losses.mse_loss, lambda p, t: ((p - t) ** 2).mean(),
                         inputs(normal(5, 3), normal(5, 3))))
     cases.append(OpCase("cross_entropy", losses.cross_entropy, losses.cross_entropy,

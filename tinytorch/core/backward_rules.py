@@ -30,6 +30,7 @@ __all__ = [
     'tanh_backward',
     'gelu_backward',
     'softmax_backward',
+    'log_softmax_backward',
     'mse_loss_backward',
     'cross_entropy_backward',
     'binary_cross_entropy_backward',
@@ -41,7 +42,7 @@ import numpy as np
 
 from tinytorch.core.activations import gelu, relu, sigmoid, softmax, tanh
 from tinytorch.core.autograd import backward_rule
-from tinytorch.core.losses import binary_cross_entropy, cross_entropy, mse_loss
+from tinytorch.core.losses import binary_cross_entropy, cross_entropy, log_softmax, mse_loss
 from tinytorch.core.tensor import (
     Tensor,
     add,
@@ -201,6 +202,11 @@ def gelu_backward(node, grad, x):
 def softmax_backward(node, grad, x, dim=-1):
     s = node.output
     return s * (grad - (grad * s).sum(axis=dim, keepdims=True))
+
+
+@backward_rule(log_softmax)
+def log_softmax_backward(node, grad, x, dim=-1):
+    return grad - np.exp(node.output) * grad.sum(axis=dim, keepdims=True)
 
 
 @backward_rule(mse_loss)

@@ -17,14 +17,14 @@ __all__ = [
 import numpy as np
 
 from tinytorch.core.layers import Module
-from tinytorch.core.tensor import Tensor, as_tensor, op
+from tinytorch.core.tensor import Tensor, op
 
 
+@op()
 def log_softmax(x, dim=-1):
     """Log-probabilities along `dim`: x - max - log(sum(exp(x - max))), stable for any scores."""
-    x = as_tensor(x)
-    shifted = x - x.max(axis=dim, keepdims=True)
-    return shifted - shifted.exp().sum(axis=dim, keepdims=True).log()
+    shifted = x.data - x.data.max(axis=dim, keepdims=True)
+    return Tensor(shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True)))
 
 
 @op(num_tensors=2)

@@ -10,7 +10,7 @@ BUGS = [
         "integration-hand-computations"),
     # The textbook log-sum-exp: fine for moderate scores, inf/nan for logits of +-1e4.
     bug("log-softmax-without-max-shift", "log-softmax",
-        "shifted = x - x.max(axis=dim, keepdims=True)", "shifted = x",
+        "shifted = x.data - x.data.max(axis=dim, keepdims=True)", "shifted = x.data",
         "integration-extreme-logits"),
     # Comparing sizes instead of shapes lets (N, 1) against (N,) broadcast to (N, N).
     bug("mse-compares-sizes-not-shapes", "mse-loss",
