@@ -77,6 +77,10 @@ def _binary_cross_entropy(p, y):
     return -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
 
 
+def _binary_cross_entropy_with_logits(z, y):
+    return (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).mean()
+
+
 def _gelu(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
 
@@ -139,6 +143,12 @@ def build_cases() -> list[OpCase]:
     cases.append(OpCase("binary_cross_entropy", losses.binary_cross_entropy, losses.binary_cross_entropy,
                         _binary_cross_entropy,
                         lambda rng: [rng.uniform(0.05, 0.95, size=(5, 2)), Const(rng.integers(0, 2, size=(5, 2)).astype(float))]))
+
+    for scale in (1.0, 30.0):  # moderate logits, and logits far out in both tails
+        cases.append(OpCase(f"binary_cross_entropy_with_logits scale={scale}", losses.binary_cross_entropy_with_logits,
+                            losses.binary_cross_entropy_with_logits, _binary_cross_entropy_with_logits,
+                            lambda rng, s=scale: [rng.normal(size=(5, 2)) * s,
+                                                  Const(rng.integers(0, 2, size=(5, 2)).astype(float))]))
 
     cases.append(OpCase("reuse x*x + x", None, lambda x: x * x + x, lambda x: x * x + x, inputs(normal(3, 4))))
     cases.append(OpCase("diamond (a*b)+(a*c)", None, lambda a, b, c: a * b + a * c, lambda a, b, c: a * b + a * c,

@@ -33,6 +33,7 @@ __all__ = [
     'log_softmax_backward',
     'mse_loss_backward',
     'cross_entropy_backward',
+    'binary_cross_entropy_with_logits_backward',
     'binary_cross_entropy_backward',
 ]
 
@@ -42,7 +43,13 @@ import numpy as np
 
 from tinytorch.core.activations import gelu, relu, sigmoid, softmax, tanh
 from tinytorch.core.autograd import backward_rule
-from tinytorch.core.losses import binary_cross_entropy, cross_entropy, log_softmax, mse_loss
+from tinytorch.core.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    log_softmax,
+    mse_loss,
+)
 from tinytorch.core.tensor import (
     Tensor,
     add,
@@ -223,6 +230,13 @@ def cross_entropy_backward(node, grad, logits, targets):
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     probabilities[np.arange(rows), targets.astype(np.intp)] -= 1
     return probabilities * (grad / rows), None
+
+
+@backward_rule(binary_cross_entropy_with_logits)
+def binary_cross_entropy_with_logits_backward(node, grad, logits, targets):
+    e = np.exp(-np.abs(logits))
+    probabilities = np.where(logits >= 0, 1, e) / (1 + e)
+    return grad * (probabilities - targets) / logits.size, None
 
 
 @backward_rule(binary_cross_entropy)

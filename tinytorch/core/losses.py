@@ -12,6 +12,8 @@ __all__ = [
     'CrossEntropyLoss',
     'binary_cross_entropy',
     'BinaryCrossEntropyLoss',
+    'binary_cross_entropy_with_logits',
+    'BCEWithLogitsLoss',
 ]
 
 import numpy as np
@@ -103,3 +105,23 @@ class BinaryCrossEntropyLoss(Module):
 
     def forward(self, probabilities, targets):
         return binary_cross_entropy(probabilities, targets)
+
+
+@op(num_tensors=2)
+def binary_cross_entropy_with_logits(logits, targets):
+    """Mean binary cross-entropy of sigmoid(logits) against targets, computed from the logits without overflow."""
+    if logits.shape != targets.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: logits and targets must have the same shape, got logits of shape "
+            f"{logits.shape} and targets of shape {targets.shape}"
+        )
+    z, y = logits.data, targets.data.astype(logits.dtype, copy=False)
+    losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return Tensor(losses.mean())
+
+
+class BCEWithLogitsLoss(Module):
+    """Binary cross-entropy on logits (sigmoid included, stable for any logit) and 0/1 targets; a 0-d Tensor."""
+
+    def forward(self, logits, targets):
+        return binary_cross_entropy_with_logits(logits, targets)

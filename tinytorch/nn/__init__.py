@@ -16,10 +16,16 @@ __all__ = [
     'MSELoss',
     'CrossEntropyLoss',
     'BinaryCrossEntropyLoss',
+    'BCEWithLogitsLoss',
     'functional',
 ]
 
 from tinytorch.core.activations import Activation, ReLU, Sigmoid, Tanh, GELU, Softmax
 from tinytorch.core.layers import Parameter, Module, Linear, Dropout, Sequential
-from tinytorch.core.losses import MSELoss, CrossEntropyLoss, BinaryCrossEntropyLoss
+from tinytorch.core.losses import (
+    MSELoss,
+    CrossEntropyLoss,
+    BinaryCrossEntropyLoss,
+    BCEWithLogitsLoss,
+)
 from tinytorch.nn import functional

@@ -11,7 +11,14 @@ __all__ = [
     'mse_loss',
     'cross_entropy',
     'binary_cross_entropy',
+    'binary_cross_entropy_with_logits',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
-from tinytorch.core.losses import log_softmax, mse_loss, cross_entropy, binary_cross_entropy
+from tinytorch.core.losses import (
+    log_softmax,
+    mse_loss,
+    cross_entropy,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+)

@@ -20,4 +20,13 @@ BUGS = [
     bug("bce-without-clipping", "binary-cross-entropy",
         "p = np.clip(p, eps, 1 - eps)", "p = p",
         "integration-bce-extremes"),
+    # Only the upper end of [0, 1] is checked: a negative "probability" slips through.
+    bug("bce-checks-only-the-upper-end", "binary-cross-entropy",
+        "if p.size and (p.min() < 0 or p.max() > 1):", "if p.size and p.max() > 1:",
+        "integration-bad-targets-and-shapes"),
+    # The textbook log(1 + exp(-z)) overflows for large negative logits.
+    bug("bce-with-logits-naive-softplus", "bce-with-logits",
+        "np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))",
+        "-(y * np.log(1 / (1 + np.exp(-z))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-z))))",
+        "integration-bce-with-logits"),
 ]
