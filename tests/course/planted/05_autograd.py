@@ -55,4 +55,12 @@ BUGS = [
     bug("matmul-vector-row-ignores-batch", "matmul-rule",
         "a, grad = a[None, :], grad[..., None, :]", "a, grad = a[None, :], grad[None, :]",
         "integration-batched-matmul-gradients"),
+    # One-sided differences: accurate enough for eps = 1e-6, off by eps / 2 for a larger step.
+    bug("gradcheck-forward-differences", "gradcheck",
+        "numeric[position] = (up - down) / (2 * eps)", "numeric[position] = (up - weighted_output()) / eps",
+        "integration-gradcheck-method"),
+    # All-ones weights: a rule that swaps elements' gradients looks right.
+    bug("gradcheck-weights-all-ones", "gradcheck",
+        "weights = np.random.default_rng(0).normal(size=output.shape)", "weights = np.ones(output.shape)",
+        "integration-gradcheck-method"),
 ]
