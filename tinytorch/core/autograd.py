@@ -3,7 +3,7 @@
 """Reverse-mode automatic differentiation: graph recording, grad mode, the backward engine, gradcheck.
 
 `enable_autograd()` makes every op record a `Node` on its output while grad mode is on, and
-`tensor.backward()` walk those nodes with the ops' backward rules (see `backward_rule`).
+makes `tensor.backward()` walk those nodes with the ops' backward rules (see `backward_rule`).
 """
 
 __all__ = [
