@@ -393,12 +393,13 @@ def run_notebook(notebook_path: Path, mutants: list[Mutant], jobs: int = 2, time
         process = subprocess.run(
             [sys.executable, "-m", "tools.mutate", "--worker", str(folder / "job.json")],
             cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=progress if progress is not None else subprocess.DEVNULL,
+            stderr=progress if progress is not None else subprocess.PIPE, text=True,
         )
         result_path = folder / "result.json"
         if process.returncode or not result_path.exists():
             log = (folder / "worker.log").read_text(errors="replace") if (folder / "worker.log").exists() else ""
-            raise RuntimeError(f"the mutation worker for {notebook_path} failed ({process.returncode}):\n{log[-3000:]}")
+            raise RuntimeError(f"the mutation worker for {notebook_path} failed ({process.returncode}):\n"
+                               f"{(process.stderr or '')[-2000:]}{log[-3000:]}")
         return json.loads(result_path.read_text(encoding="utf-8"))
 
 
@@ -502,18 +503,26 @@ def main(argv=None) -> int:
         print(f"unknown module(s) {unknown}; the modules are {known}", file=sys.stderr)
         return 2
     equivalents = load_equivalents(args.equivalents)
+    for module in sorted(set(equivalents) - set(known)):
+        print(f"warning: {args.equivalents} lists mutants of {module}, which is not a module", file=sys.stderr)
+    generated = {module: notebook_mutants(read(module_notebook(module))) for module in args.modules or known}
+    only = set(args.only or ())
+    unmatched = only - {m.id for mutants in generated.values() for m in mutants}
+    if unmatched:
+        print(f"no such mutant(s): {sorted(unmatched)} (see --list)", file=sys.stderr)
+        return 2
     reports, exit_code = [], 0
-    for module in args.modules or known:
-        path = module_notebook(module)
-        generated = notebook_mutants(read(path))
-        chosen = select_mutants(generated, args.limit, args.seed, set(args.only or ()))
+    for module, mutants in generated.items():
+        chosen = select_mutants(mutants, args.limit, args.seed, only)
         if args.list:
             for mutant in chosen:
                 print(f"{mutant.id}  {mutant.diff}")
             continue
-        print(f"{module}: running {len(chosen)} of {len(generated)} mutants with {args.jobs} jobs", file=sys.stderr)
-        raw = run_notebook(path, chosen, args.jobs, args.timeout, args.memory_mb, progress=sys.stderr)
-        report = module_report(module, generated, chosen, raw, equivalents.get(module, {}))
+        if not chosen:
+            continue
+        print(f"{module}: running {len(chosen)} of {len(mutants)} mutants with {args.jobs} jobs", file=sys.stderr)
+        raw = run_notebook(module_notebook(module), chosen, args.jobs, args.timeout, args.memory_mb, progress=sys.stderr)
+        report = module_report(module, mutants, chosen, raw, equivalents.get(module, {}))
         reports.append(report)
         print_report(report)
         sys.stdout.flush()
