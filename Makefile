@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # Parallel test workers; each notebook and each module's grading run stays on one worker.
 TEST_WORKERS ?= 2
 
-.PHONY: install lab test build check work lint bench clean
+.PHONY: install lab test build check work lint bench mutants clean
 
 install: $(STAMP)
 
@@ -50,6 +50,11 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Mutation testing of the solution cells (tools/mutate.py): each module's graded cells must kill at
+# least 90% of the small changes to its solutions. Extra options: MUTANTS_ARGS="01_tensor --limit 50".
+mutants: install
+	$(BIN)/python -m tools.mutate --jobs $(TEST_WORKERS) --min-killed 90 $(MUTANTS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
