@@ -7,7 +7,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinytorch.core.activations import ReLU, Sigmoid, Softmax, Tanh
-from tinytorch.core.layers import Dropout, Linear, Module, Parameter, Sequential, default_generator, manual_seed
+from tinytorch.core.layers import (
+    Dropout,
+    Flatten,
+    Linear,
+    Module,
+    Parameter,
+    Sequential,
+    default_generator,
+    manual_seed,
+)
 from tinytorch.core.tensor import Tensor
 
 sizes = st.integers(1, 12)
@@ -68,6 +77,20 @@ def test_registry_follows_reassignment_and_deletion():
     assert "shared.weight" not in names and "body.0.weight" in names  # still reachable through body
 
 
+def test_replacing_a_parameter_by_a_module_and_back_leaves_no_stale_entry():
+    class Swap(Module):
+        def __init__(self):
+            super().__init__()
+            self.part = Parameter(np.ones(3, dtype=np.float32))
+            self.part = Linear(3, 2, rng=0)
+            self.gate = Linear(2, 2, rng=1)
+            self.gate = Parameter(np.zeros(2, dtype=np.float32))
+
+    swap = Swap()
+    assert [name for name, _ in swap.named_parameters()] == ["gate", "part.weight", "part.bias"]
+    assert [name for name, _ in swap.named_modules()] == ["", "part"]
+
+
 def test_assigning_before_super_init_is_a_clear_error():
     class Forgetful(Module):
         def __init__(self):
@@ -110,7 +133,7 @@ def test_state_dict_is_a_copy_and_round_trips_exactly():
     state = source.state_dict()
     assert list(state) == [name for name, _ in source.named_parameters()]
     for name, param in source.named_parameters():
-        assert isinstance(state[name], np.ndarray)
+        assert isinstance(state[name], np.ndarray) and state[name].dtype == np.float32
         assert not np.shares_memory(state[name], param.data), f"{name} is a view"
     target.load_state_dict(state)
     np.testing.assert_array_equal(target(x).data, source(x).data)
@@ -135,6 +158,27 @@ def test_bad_state_dicts_name_the_problem():
         block.load_state_dict({**state, "surplus": np.zeros(1)})
     with pytest.raises(ValueError, match=r"inp\.weight.*\(3, 4\).*\(4, 3\)"):
         block.load_state_dict({**state, "inp.weight": np.zeros((3, 4))})
+    several = {k: v for k, v in state.items() if k not in ("gain", "shared.bias")}
+    with pytest.raises(KeyError) as error:
+        block.load_state_dict({**several, "extra.one": np.zeros(1), "extra.two": np.zeros(1)})
+    for name in ("gain", "shared.bias", "extra.one", "extra.two"):
+        assert name in str(error.value)
+
+
+@pytest.mark.parametrize("spoil", ["missing last key", "unexpected key", "wrong shape in last key"])
+def test_a_failed_load_leaves_the_model_untouched(spoil):
+    block, other = Block(0), Block(1).state_dict()
+    last = list(other)[-1]
+    before = block.state_dict()
+    bad = {
+        "missing last key": {k: v for k, v in other.items() if k != last},
+        "unexpected key": {**other, "extra": np.zeros(1)},
+        "wrong shape in last key": {**other, last: np.zeros((9, 9))},
+    }[spoil]
+    with pytest.raises((KeyError, ValueError)):
+        block.load_state_dict(bad)
+    for name, value in block.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=f"{name} changed by a failed load")
 
 
 # Linear ----------------------------------------------------------------------------------
@@ -172,6 +216,14 @@ def test_linear_output_scale_does_not_depend_on_width():
         x = Tensor(rng.normal(size=(512, width)).astype(np.float32))
         stds.append(Linear(width, 32, bias=False, rng=rng)(x).data.std())
     np.testing.assert_allclose(stds, np.sqrt(1 / 3), rtol=0.1)
+
+
+def test_linear_draws_weight_then_bias_from_one_stream():
+    for rng in (7, np.random.default_rng(7)):
+        layer = Linear(6, 4, rng=rng)
+        stream, bound = np.random.default_rng(7), np.sqrt(1 / 6)
+        np.testing.assert_array_equal(layer.weight.data, stream.uniform(-bound, bound, (6, 4)).astype(np.float32))
+        np.testing.assert_array_equal(layer.bias.data, stream.uniform(-bound, bound, 4).astype(np.float32))
 
 
 def test_linear_seeding():
@@ -236,11 +288,31 @@ def test_dropout_seeding():
     a, b = Dropout(0.5, rng=3), Dropout(0.5, rng=3)
     first = a(x).data
     np.testing.assert_array_equal(first, b(x).data)
+    np.testing.assert_array_equal(first, Dropout(0.5, rng=np.random.default_rng(3))(x).data)
     assert not np.array_equal(first, a(x).data)  # a fresh mask on every call
     manual_seed(4)
     unseeded = Dropout(0.5)(x).data
     manual_seed(4)
     np.testing.assert_array_equal(Dropout(0.5)(x).data, unseeded)
+
+
+def test_dropout_without_rng_follows_manual_seed_called_after_construction():
+    x = Tensor(np.ones((50, 50), dtype=np.float32))
+    early = Dropout(0.5)
+    manual_seed(12)
+    first = early(x).data
+    manual_seed(12)
+    np.testing.assert_array_equal(early(x).data, first)
+    manual_seed(12)
+    np.testing.assert_array_equal(Dropout(0.5)(x).data, first)
+
+
+def test_dropout_leaves_its_input_alone():
+    values = np.random.default_rng(0).normal(size=(30, 40)).astype(np.float32)
+    x = Tensor(values.copy())
+    out = Dropout(0.5, rng=0)(x)
+    np.testing.assert_array_equal(x.data, values)
+    assert not np.shares_memory(out.data, x.data)
 
 
 # Sequential ------------------------------------------------------------------------------
@@ -280,6 +352,56 @@ def test_sequential_rejects_non_layers_with_their_position():
         Sequential(Linear(2, 2), 3)
     with pytest.raises(TypeError, match=r"ReLU\(\)"):
         Sequential(Linear(2, 2), ReLU)
+
+
+# Flatten ---------------------------------------------------------------------------------
+
+
+@given(hnp.array_shapes(min_dims=1, max_dims=5, min_side=1, max_side=4), st.data())
+def test_flatten_matches_numpy_reshape(shape, data):
+    ndim = len(shape)
+    start = data.draw(st.integers(-ndim, ndim - 1))
+    end = data.draw(st.integers(start % ndim, ndim - 1))
+    end_arg = data.draw(st.sampled_from([end, end - ndim]))
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    first = start % ndim
+    expected = x.reshape(shape[:first] + (int(np.prod(shape[first:end + 1])),) + shape[end + 1:])
+    out = Flatten(start, end_arg)(Tensor(x))
+    assert out.shape == expected.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, expected)
+
+
+def test_flatten_defaults_like_pytorch():
+    x = Tensor(np.zeros((32, 3, 8, 8), dtype=np.float32))
+    assert Flatten()(x).shape == (32, 192)
+    assert Flatten(0)(x).shape == (6144,)
+    assert Flatten(1, 2)(x).shape == (32, 24, 8)
+    assert repr(Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+    assert isinstance(Flatten(), Module) and Flatten().parameters() == []
+    empty = Tensor(np.zeros((0, 3, 4), dtype=np.float32))
+    assert Flatten()(empty).shape == (0, 12)
+
+
+@pytest.mark.parametrize("dims, shape, fragments", [
+    ((2,), (4, 5), ["start_dim=2", "(4, 5)"]),
+    ((2, 1), (2, 3, 4), ["start_dim=2", "end_dim=1", "(2, 3, 4)"]),
+    ((0, 3), (2, 3), ["end_dim=3", "(2, 3)"]),
+    ((-4,), (2, 3, 4), ["start_dim=-4"]),
+    ((1,), (), ["start_dim=1", "()"]),
+])
+def test_flatten_rejects_dims_outside_the_input(dims, shape, fragments):
+    with pytest.raises(ValueError) as error:
+        Flatten(*dims)(Tensor(np.zeros(shape, dtype=np.float32)))
+    assert all(text in str(error.value) for text in fragments), str(error.value)
+
+
+def test_gradients_flow_through_flatten():
+    x = Tensor(np.random.default_rng(0).normal(size=(4, 2, 3)).astype(np.float32), requires_grad=True)
+    model = Sequential(Flatten(), Linear(6, 2, rng=0))
+    model(x).sum().backward()
+    expected = np.broadcast_to(model[1].weight.data.sum(axis=1), (4, 6)).reshape(4, 2, 3)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-6)
+    assert x.grad.dtype == np.float32
 
 
 def test_printing_a_model_shows_every_layer():

@@ -13,6 +13,7 @@ __all__ = [
     'Linear',
     'Dropout',
     'Sequential',
+    'Flatten',
     'MSELoss',
     'CrossEntropyLoss',
     'BinaryCrossEntropyLoss',
@@ -21,7 +22,7 @@ __all__ = [
 ]
 
 from tinytorch.core.activations import Activation, ReLU, Sigmoid, Tanh, GELU, Softmax
-from tinytorch.core.layers import Parameter, Module, Linear, Dropout, Sequential
+from tinytorch.core.layers import Parameter, Module, Linear, Dropout, Sequential, Flatten
 from tinytorch.core.losses import (
     MSELoss,
     CrossEntropyLoss,
