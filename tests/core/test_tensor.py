@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinytorch.core.tensor import Op, Tensor, add, install_autograd, installed_autograd
+from tinytorch.core.tensor import Op, Tensor, add, getitem, install_autograd, installed_autograd
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
 floats = st.floats(-10, 10, allow_nan=False, width=32)
@@ -224,6 +224,15 @@ def test_tensor_indices_are_converted_for_numpy():
     np.testing.assert_array_equal(x[Tensor(1)].data, x_np[1])
     with pytest.raises(IndexError, match="whole numbers"):
         x[Tensor([0.5])]
+    np.testing.assert_array_equal(getitem(x, Tensor([2, 0])).data, x_np[[2, 0]])  # the op called directly
+
+
+def test_boolean_mask_gradient_lands_on_the_selected_elements():
+    import tinytorch  # noqa: F401  (switches autograd on)
+
+    x = Tensor(np.array([[-1.0, 2.0], [3.0, -4.0]], dtype=np.float32), requires_grad=True)
+    (x[x > 0] * Tensor([10.0, 20.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 10], [20, 0]])
 
 
 def test_ops_return_new_tensors_and_leave_inputs_alone():

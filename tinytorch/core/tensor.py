@@ -346,7 +346,8 @@ def _numpy_index(index):
 
 @op()
 def getitem(a, index):
-    """a[index] with NumPy's indexing rules (`Tensor.__getitem__` turns Tensor indices into arrays first)."""
+    """a[index] with NumPy's indexing rules; Tensors in the index act as integer arrays or boolean masks."""
+    index = _numpy_index(index)  # already done by x[...], needed when the op is called directly
     return Tensor(a.data[index])
 
 
