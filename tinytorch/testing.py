@@ -6,6 +6,7 @@ __all__ = [
     'assert_close',
     'assert_equal',
     'assert_raises_with',
+    'assert_runs',
     'assert_defined_here',
     'broadcasting_pairs',
     'numeric_gradient',
@@ -63,6 +64,14 @@ def assert_raises_with(error_type, action, must_mention, what):
     except Exception as error:
         raise AssertionError(f"{what}: got {type(error).__name__}: {error}") from None
     raise AssertionError(f"{what}: no error was raised")
+
+
+def assert_runs(action, what):
+    """Return `action()`; if it raises, fail with a message naming `what` and the error it raised."""
+    try:
+        return action()
+    except Exception as error:
+        raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from None
 
 
 def assert_defined_here(obj, name):

@@ -141,6 +141,20 @@ class Tensor:
     def __pow__(self, exponent): return power(self, exponent)
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(other, self)
+    def matmul(self, other): return matmul(self, other)
+
+    # Comparisons give boolean tensors, without gradients. `==` and `!=` stay Python's identity
+    # test, so tensors keep working in sets and as dictionary keys.
+    def __lt__(self, other): return _broadcast("compare", self, as_tensor(other), np.less, dtype=bool)
+    def __le__(self, other): return _broadcast("compare", self, as_tensor(other), np.less_equal, dtype=bool)
+    def __gt__(self, other): return _broadcast("compare", self, as_tensor(other), np.greater, dtype=bool)
+    def __ge__(self, other): return _broadcast("compare", self, as_tensor(other), np.greater_equal, dtype=bool)
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous: "
+                             "reduce it first, e.g. `(x > 0).sum().item() == x.size`")
+        return bool(self.data.item())
 
     # Reductions, shapes and elementwise maths.
     def sum(self, axis=None, keepdims=False): return tensor_sum(self, axis, keepdims)
@@ -149,7 +163,16 @@ class Tensor:
     def reshape(self, *shape):
         return reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
     def transpose(self, dim0=-2, dim1=-1): return transpose(self, dim0, dim1)
-    def __getitem__(self, index): return getitem(self, index)
+    def __getitem__(self, index): return getitem(self, _numpy_index(index))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dimensions start_dim..end_dim (both included) into one, as torch.flatten does."""
+        shape, ndim = self.shape, max(self.ndim, 1)  # a 0-d tensor flattens to shape (1,)
+        if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim) or start_dim % ndim > end_dim % ndim:
+            raise ValueError(f"flatten(start_dim={start_dim}, end_dim={end_dim}) does not fit a tensor of shape {shape}: "
+                             f"need {-ndim} <= dims < {ndim}, start_dim not after end_dim")
+        start, end = start_dim % ndim, end_dim % ndim
+        return self.reshape(shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
     def exp(self): return exp(self)
     def log(self): return log(self)
     def sqrt(self): return sqrt(self)
@@ -211,10 +234,10 @@ def installed_autograd():
     return _recorder, _backward_engine
 
 
-def _broadcast(name, a, b, compute):
-    """Run `compute(a.data, b.data)`; explain a broadcasting failure with both shapes."""
+def _broadcast(name, a, b, compute, dtype=None):
+    """A new Tensor (of `dtype` if given) holding `compute(a.data, b.data)`; a broadcasting failure names both shapes."""
     try:
-        return Tensor(compute(a.data, b.data))
+        return Tensor(compute(a.data, b.data), dtype=dtype)
     except ValueError:
         raise ValueError(
             f"cannot {name} tensors of shapes {a.shape} and {b.shape}: aligned from the right, "
@@ -307,11 +330,24 @@ def transpose(a, dim0=-2, dim1=-1):
     return Tensor(np.swapaxes(a.data, dim0, dim1))
 
 
+def _numpy_index(index):
+    """`index` with each Tensor in it made a NumPy index: a boolean tensor stays a mask, any
+    other (float32 by default) becomes an integer array and must hold whole numbers."""
+    if isinstance(index, tuple):
+        return tuple(_numpy_index(part) for part in index)
+    if not isinstance(index, Tensor):
+        return index
+    if index.dtype == bool:
+        return index.data
+    if not np.array_equal(index.data, np.trunc(index.data)):
+        raise IndexError(f"a tensor used as an index must hold whole numbers, got {index.data}")
+    return index.data.astype(np.intp)
+
+
 @op()
 def getitem(a, index):
-    """a[index] with NumPy's indexing rules."""
-    if isinstance(index, Tensor):
-        index = index.data.astype(np.intp)
+    """a[index] with NumPy's indexing rules; Tensors in the index act as integer arrays or boolean masks."""
+    index = _numpy_index(index)  # already done by x[...], needed when the op is called directly
     return Tensor(a.data[index])
 
 
