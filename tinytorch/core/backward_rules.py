@@ -51,7 +51,6 @@ from tinytorch.core.losses import (
     mse_loss,
 )
 from tinytorch.core.tensor import (
-    Tensor,
     add,
     div,
     exp,
@@ -60,6 +59,7 @@ from tinytorch.core.tensor import (
     matmul,
     mul,
     neg,
+    numpy_index,
     power,
     reshape,
     sqrt,
@@ -158,8 +158,7 @@ def transpose_backward(node, grad, a, dim0=-2, dim1=-1):
 
 @backward_rule(getitem)
 def getitem_backward(node, grad, a, index):
-    if isinstance(index, Tensor):
-        index = index.data.astype(np.intp)
+    index = numpy_index(index)
     full = np.zeros(a.shape, dtype=grad.dtype)
     np.add.at(full, index, grad)
     return full

@@ -25,6 +25,7 @@ __all__ = [
     'tensor_max',
     'reshape',
     'transpose',
+    'numpy_index',
     'getitem',
     'exp',
     'log',
@@ -163,7 +164,7 @@ class Tensor:
     def reshape(self, *shape):
         return reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
     def transpose(self, dim0=-2, dim1=-1): return transpose(self, dim0, dim1)
-    def __getitem__(self, index): return getitem(self, _numpy_index(index))
+    def __getitem__(self, index): return getitem(self, numpy_index(index))
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dimensions start_dim..end_dim (both included) into one, as torch.flatten does."""
@@ -330,11 +331,11 @@ def transpose(a, dim0=-2, dim1=-1):
     return Tensor(np.swapaxes(a.data, dim0, dim1))
 
 
-def _numpy_index(index):
+def numpy_index(index):
     """`index` with each Tensor in it made a NumPy index: a boolean tensor stays a mask, any
     other (float32 by default) becomes an integer array and must hold whole numbers."""
     if isinstance(index, tuple):
-        return tuple(_numpy_index(part) for part in index)
+        return tuple(numpy_index(part) for part in index)
     if not isinstance(index, Tensor):
         return index
     if index.dtype == bool:
@@ -347,7 +348,7 @@ def _numpy_index(index):
 @op()
 def getitem(a, index):
     """a[index] with NumPy's indexing rules; Tensors in the index act as integer arrays or boolean masks."""
-    index = _numpy_index(index)  # already done by x[...], needed when the op is called directly
+    index = numpy_index(index)  # already done by x[...], needed when the op is called directly
     return Tensor(a.data[index])
 
 
