@@ -11,16 +11,23 @@ BUGS = [
     bug("adam-without-bias-correction", "adam",
         "        m_hat = exp_avg / (1 - beta1 ** step)\n        v_hat = exp_avg_sq / (1 - beta2 ** step)",
         "        m_hat = exp_avg\n        v_hat = exp_avg_sq",
-        "integration-linear-step", "integration-hand-computed-steps", "integration-adamw-decoupled"),
+        "integration-linear-step", "integration-hand-computed-steps", "integration-adamw-decoupled",
+        "integration-frozen-parameters"),
     bug("adamw-decay-as-l2", "adamw",
         'param.data -= group["lr"] * group["weight_decay"] * param.data',
         'grad = grad + group["weight_decay"] * param.data',
-        "integration-adamw-decoupled"),
+        "integration-adamw-decoupled", "integration-frozen-parameters"),
     bug("adamw-decays-parameters-without-grad", "adamw",
         "                if param.grad is None:\n                    continue\n                grad = _gradient(param)\n"
         '                param.data -= group["lr"] * group["weight_decay"] * param.data',
         '                param.data -= group["lr"] * group["weight_decay"] * param.data\n'
         "                if param.grad is None:\n                    continue\n                grad = _gradient(param)",
+        "integration-frozen-parameters"),
+    # One step count for the whole optimizer: a parameter that starts late is bias-corrected as if it had
+    # taken every step.
+    bug("adam-one-step-count-for-all", "adam",
+        'step, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]',
+        'step, exp_avg, exp_avg_sq = max(s["step"] for s in self.state.values()), state["exp_avg"], state["exp_avg_sq"]',
         "integration-frozen-parameters"),
     # Aliasing: the checkpoint shares the live buffers, or the loaded state shares the checkpoint's.
     bug("state-dict-shares-arrays", "optimizer-base",
