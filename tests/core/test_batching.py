@@ -70,3 +70,31 @@ def test_batches_errors_name_the_problem(args, words):
     with pytest.raises(ValueError) as error:
         Batches(*args)
     assert all(word in str(error.value) for word in words), str(error.value)
+
+
+def epoch_orders(data, epochs):
+    return [np.concatenate([targets.data for _, targets in data]).tolist() for _ in range(epochs)]
+
+
+def test_batches_draw_only_from_their_own_generator():
+    X, y = np.zeros((13, 1), dtype=np.float32), np.arange(13)
+    reference = np.random.default_rng(7)
+    assert epoch_orders(Batches(X, y, 4, rng=7), 3) == [reference.permutation(13).tolist() for _ in range(3)]
+    np.random.seed(0)
+    first = epoch_orders(Batches(X, y, 4, rng=8), 2)
+    np.random.seed(1)
+    assert epoch_orders(Batches(X, y, 4, rng=8), 2) == first  # NumPy's global state plays no part
+    shared, reference = np.random.default_rng(3), np.random.default_rng(3)
+    data = [Batches(X, y, 5, rng=shared), Batches(X, y, 5, rng=shared)]
+    assert data[0].rng is shared
+    assert epoch_orders(data[0], 1) + epoch_orders(data[1], 1) == [reference.permutation(13).tolist() for _ in range(2)]
+
+
+def test_batches_leave_the_callers_arrays_alone():
+    X, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10)
+    X_before, y_before = X.copy(), y.copy()
+    for _ in range(3):
+        for inputs, _ in Batches(X, y, 3, rng=0):
+            inputs.data[...] = -1.0  # a batch is the caller's data, not a window into it
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)

@@ -71,15 +71,76 @@ def test_checkpoint_restores_model_and_optimizer_exactly(tmp_path):
     assert info == {"epoch": 2, "note": "hi", "best": 0.5}
     for (name, ours), theirs in zip(other.named_parameters(), model.parameters(), strict=True):
         np.testing.assert_array_equal(ours.data, theirs.data, err_msg=name)
-    assert other_optimizer.lr == 0.01
+    assert other_optimizer.param_groups[0]["lr"] == 0.01
     saved, loaded = optimizer.state_dict(), other_optimizer.state_dict()
-    assert saved["hyperparameters"] == loaded["hyperparameters"]
+    assert saved["param_groups"] == loaded["param_groups"]
     assert saved["state"].keys() == loaded["state"].keys()
     for position in saved["state"]:
         for key, value in saved["state"][position].items():
             np.testing.assert_array_equal(loaded["state"][position][key], value)
     # inference only: the optimizer may be left out
     assert load_checkpoint(path, small_classifier(2))["epoch"] == 2
+
+
+def snapshot(model, optimizer):
+    weights = [param.data.tobytes() for param in model.parameters()]
+    saved = optimizer.state_dict()
+    buffers = {(position, key): np.asarray(value).tobytes()
+               for position, state in saved["state"].items() for key, value in state.items()}
+    return weights, saved["param_groups"], buffers
+
+
+def trained(seed, model_layers=None):
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(8, 4)).astype(np.float32), rng.integers(0, 3, size=8)
+    model = model_layers() if model_layers else small_classifier(seed)
+    optimizer = Adam(model.parameters(), lr=0.01)
+    Trainer(model, optimizer, CrossEntropyLoss()).fit(Batches(X, y, 4, rng=0), epochs=1, progress=False)
+    return model, optimizer
+
+
+def test_a_checkpoint_that_does_not_fit_changes_nothing(tmp_path):
+    model, optimizer = trained(0)
+    # the model fits, the optimizer does not (SGD with momentum)
+    other = small_classifier(1)
+    sgd = SGD(other.parameters(), lr=0.1, momentum=0.9)
+    save_checkpoint(tmp_path / "sgd.npz", other, sgd, epoch=1)
+    before = snapshot(model, optimizer)
+    with pytest.raises(ValueError, match="momentum"):
+        load_checkpoint(tmp_path / "sgd.npz", model, optimizer)
+    assert snapshot(model, optimizer) == before
+    # the optimizer fits, the model does not (other names for parameters of the same shapes)
+    renamed, renamed_optimizer = trained(2, lambda: Sequential(Linear(4, 8), Linear(8, 3)))
+    save_checkpoint(tmp_path / "renamed.npz", renamed, renamed_optimizer, epoch=1)
+    with pytest.raises(KeyError, match="missing keys"):
+        load_checkpoint(tmp_path / "renamed.npz", model, optimizer)
+    assert snapshot(model, optimizer) == before
+
+
+class Payload:
+    """Unpickling it records that code ran."""
+
+    ran = []
+
+    def __reduce__(self):
+        return Payload.ran.append, ("unpickled",)
+
+
+def test_pickled_content_is_refused_without_running_it(tmp_path):
+    model, optimizer = trained(0)
+    save_checkpoint(tmp_path / "good.npz", model, optimizer, epoch=1)
+    with np.load(tmp_path / "good.npz", allow_pickle=False) as file:
+        arrays = {name: file[name] for name in file.files}
+    arrays["a0"] = np.array([Payload()], dtype=object)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    before = snapshot(model, optimizer)
+    with pytest.raises(ValueError, match="allow_pickle"):
+        load_checkpoint(tmp_path / "bad.npz", model, optimizer)
+    assert Payload.ran == [] and snapshot(model, optimizer) == before
+    with pytest.raises(ValueError, match="allow_pickle"):  # a pickle in place of the JSON text as well
+        np.savez(tmp_path / "bad_meta.npz", meta=np.array([Payload()], dtype=object))
+        load_checkpoint(tmp_path / "bad_meta.npz", model)
+    assert Payload.ran == []
 
 
 def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):

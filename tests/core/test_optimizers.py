@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinytorch.core.optimizers import SGD, Adam, AdamW, Optimizer
+from tinytorch.core.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 from tinytorch.core.tensor import Tensor
 
 shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
@@ -21,6 +21,21 @@ def sgd_reference(start, grads, lr, momentum=0.0, weight_decay=0.0):
             buffer = d.copy() if buffer is None else momentum * buffer + d
             d = buffer
         w = w - lr * d
+    return w
+
+
+def rmsprop_reference(start, grads, lr, alpha, eps, weight_decay=0.0, momentum=0.0):
+    """torch.optim.RMSprop, centered=False, as documented: buffers start at zero."""
+    w = start.astype(np.float64)
+    square_avg, buffer = np.zeros_like(w), np.zeros_like(w)
+    for grad in grads:
+        grad = grad + weight_decay * w
+        square_avg = alpha * square_avg + (1 - alpha) * grad * grad
+        step = grad / (np.sqrt(square_avg) + eps)
+        if momentum:
+            buffer = momentum * buffer + step
+            step = buffer
+        w = w - lr * step
     return w
 
 
@@ -83,6 +98,44 @@ def test_adam_matches_reference(trajectory, lr, betas, weight_decay):
     assert optimizer.state[param]["step"] == len(grads)
 
 
+# As for Adam: a step of g / sqrt(v) is about sign(g) on the first step, so the eps is kept large
+# enough that a gradient rounding to 0 in float32 moves the reference by a negligible amount.
+@given(trajectories(), st.floats(0.001, 0.1), st.sampled_from([0.0, 0.5, 0.99]), st.sampled_from([1e-8, 0.1]),
+       st.sampled_from([0.0, 0.0625]), st.sampled_from([0.0, 0.9]))
+def test_rmsprop_matches_reference(trajectory, lr, alpha, eps, weight_decay, momentum):
+    start, grads = trajectory
+    param, optimizer = run(RMSprop, start, grads, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                           momentum=momentum)
+    expected = rmsprop_reference(start, grads, lr, alpha, eps, weight_decay, momentum)
+    np.testing.assert_allclose(param.data, expected, rtol=1e-3, atol=2e-3 * (1 + 10 * momentum))
+    assert optimizer.state[param]["step"] == len(grads)
+    assert ("momentum_buffer" in optimizer.state[param]) == bool(momentum)
+
+
+def test_rmsprop_by_hand():
+    """Two steps of lr=0.01, alpha=0.99, g=0.5 from w=1, written out (the notebook's worked example)."""
+    w = Tensor([1.0])
+    optimizer = RMSprop([w], lr=0.01)
+    w.grad = np.array([0.5], dtype=np.float32)
+    optimizer.step()
+    # v = 0.01 * 0.25 = 0.0025, sqrt(v) = 0.05, w = 1 - 0.01 * 0.5 / 0.05 = 0.9
+    np.testing.assert_allclose(w.data, [0.9], rtol=1e-6)
+    optimizer.step()
+    # v = 0.99 * 0.0025 + 0.0025 = 0.004975, w = 0.9 - 0.01 * 0.5 / sqrt(0.004975)
+    np.testing.assert_allclose(optimizer.state[w]["square_avg"], [0.004975], rtol=1e-6)
+    np.testing.assert_allclose(w.data, [0.9 - 0.005 / np.sqrt(0.004975)], rtol=1e-6)
+
+    w = Tensor([1.0])
+    optimizer = RMSprop([w], lr=0.01, momentum=0.9, eps=0.05)
+    for _ in range(2):
+        w.grad = np.array([0.5], dtype=np.float32)
+        optimizer.step()
+    b1 = 0.5 / (0.05 + 0.05)  # eps is added to sqrt(v), outside the root
+    b2 = 0.9 * b1 + 0.5 / (np.sqrt(0.004975) + 0.05)
+    np.testing.assert_allclose(optimizer.state[w]["momentum_buffer"], [b2], rtol=1e-6)
+    np.testing.assert_allclose(w.data, [1 - 0.01 * b1 - 0.01 * b2], rtol=1e-6)
+
+
 @given(trajectories(), st.floats(0.001, 0.2), st.sampled_from([0.0, 0.01, 0.3]))
 def test_adamw_matches_reference(trajectory, lr, weight_decay):
     start, grads = trajectory
@@ -139,6 +192,7 @@ def test_state_contents_and_per_parameter_step_counts():
 
 @pytest.mark.parametrize("make", [
     lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda p: RMSprop(p, lr=0.1, momentum=0.9, weight_decay=0.1),
     lambda p: Adam(p, lr=0.1, weight_decay=0.1),
     lambda p: AdamW(p, lr=0.1, weight_decay=0.1),
 ])
@@ -156,7 +210,8 @@ def test_parameters_without_gradient_are_untouched(make):
 
 
 def test_updates_are_in_place_and_keep_float32():
-    for make in (lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: Adam(p), lambda p: AdamW(p)):
+    for make in (lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: RMSprop(p, momentum=0.5), lambda p: Adam(p),
+                 lambda p: AdamW(p)):
         w = Tensor([1.0, 2.0])
         array = w.data
         optimizer = make([w])
@@ -167,15 +222,28 @@ def test_updates_are_in_place_and_keep_float32():
         assert all(v.dtype == np.float32 for v in optimizer.state[w].values() if isinstance(v, np.ndarray))
 
 
-def test_step_does_not_modify_the_gradient():
-    for make in (lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1), lambda p: Adam(p, weight_decay=0.1),
-                 lambda p: AdamW(p)):
-        w = Tensor([1.0, 2.0])
-        optimizer = make([w])
-        w.grad = np.array([0.25, -0.5], dtype=np.float32)
-        for _ in range(2):
-            optimizer.step()
-        np.testing.assert_array_equal(w.grad, [0.25, -0.5])
+@pytest.mark.parametrize("make", [
+    lambda p: SGD(p, lr=0.1, momentum=0.9),
+    lambda p: SGD(p, lr=0.1, weight_decay=0.1),
+    lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda p: RMSprop(p, momentum=0.9, weight_decay=0.1),
+    lambda p: Adam(p, weight_decay=0.1),
+    lambda p: AdamW(p),
+])
+def test_step_does_not_modify_the_gradient(make):
+    """The same float32 gradient array stays in param.grad for three steps: it must not change, and
+    the steps must equal those taken with a fresh copy each time (no buffer aliases the gradient)."""
+    w, twin = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])
+    optimizer, twin_optimizer = make([w]), make([twin])
+    grad = np.array([0.25, -0.5], dtype=np.float32)
+    w.grad = grad
+    for _ in range(3):
+        twin.grad = np.array([0.25, -0.5], dtype=np.float32)
+        optimizer.step()
+        twin_optimizer.step()
+    assert w.grad is grad
+    np.testing.assert_array_equal(grad, [0.25, -0.5])
+    np.testing.assert_array_equal(w.data, twin.data)
 
 
 def test_params_accepts_any_iterable_and_zero_grad_clears():
@@ -197,6 +265,8 @@ def test_params_accepts_any_iterable_and_zero_grad_clears():
     (lambda: Adam(iter([])), ValueError, ["empty"]),
     (lambda: SGD([Tensor([1.0]), [1.0, 2.0]], lr=0.1), TypeError, ["1", "list"]),
     (lambda: SGD([Tensor([1.0])], lr=-0.5), ValueError, ["lr", "-0.5"]),
+    (lambda: SGD([Tensor([1.0])], lr=0.0), ValueError, ["lr must be > 0", "0.0"]),
+    (lambda: SGD([Tensor([1.0])], lr=0.1, momentum=-0.1), ValueError, ["momentum", "-0.1"]),
     (lambda: SGD([Tensor([1.0])], lr=0.1, momentum=1.0), ValueError, ["momentum", "1.0"]),
     (lambda: SGD([Tensor([1.0])], lr=0.1, weight_decay=-0.1), ValueError, ["weight_decay", "-0.1"]),
     (lambda: Adam([Tensor([1.0])], lr=-1e-3), ValueError, ["lr", "-0.001"]),
@@ -204,7 +274,19 @@ def test_params_accepts_any_iterable_and_zero_grad_clears():
     (lambda: Adam([Tensor([1.0])], betas=(-0.1, 0.9)), ValueError, ["betas[0]", "-0.1"]),
     (lambda: Adam([Tensor([1.0])], betas=(0.9,)), ValueError, ["betas", "pair"]),
     (lambda: Adam([Tensor([1.0])], eps=0.0), ValueError, ["eps", "0.0"]),
+    (lambda: Adam([Tensor([1.0])], lr=0.0), ValueError, ["lr", "0.0"]),
     (lambda: AdamW([Tensor([1.0])], weight_decay=-0.01), ValueError, ["weight_decay", "-0.01"]),
+    (lambda: RMSprop([Tensor([1.0])], lr=0.0), ValueError, ["lr", "0.0"]),
+    (lambda: RMSprop([Tensor([1.0])], alpha=1.0), ValueError, ["alpha", "1.0"]),
+    (lambda: RMSprop([Tensor([1.0])], alpha=-0.1), ValueError, ["alpha", "-0.1"]),
+    (lambda: RMSprop([Tensor([1.0])], eps=0.0), ValueError, ["eps", "0.0"]),
+    (lambda: RMSprop([Tensor([1.0])], momentum=1.0), ValueError, ["momentum", "1.0"]),
+    (lambda: RMSprop([Tensor([1.0])], weight_decay=-1.0), ValueError, ["weight_decay", "-1.0"]),
+    (lambda: SGD([{"params": [Tensor([1.0])], "lr": 0.0}], lr=0.1), ValueError, ["lr", "0.0"]),
+    (lambda: Adam([{"params": [Tensor([1.0])], "betas": (0.9, 1.0)}]), ValueError, ["betas[1]", "1.0"]),
+    (lambda: SGD([{"params": [Tensor([1.0])], "betas": (0.9, 0.9)}], lr=0.1), ValueError, ["betas", "momentum"]),
+    (lambda: SGD([{"lr": 0.1}], lr=0.1), TypeError, ["'params'"]),
+    (lambda: SGD([{"params": []}], lr=0.1), ValueError, ["empty"]),
 ])
 def test_bad_configuration_gets_a_clear_error(make, error, words):
     with pytest.raises(error) as raised:
@@ -229,6 +311,7 @@ def _train(optimizer, params, grads):
 
 @pytest.mark.parametrize("make", [
     lambda p, lr=0.05: SGD(p, lr=lr, momentum=0.9, weight_decay=0.01),
+    lambda p, lr=0.05: RMSprop(p, lr=lr, momentum=0.5, weight_decay=0.01),
     lambda p, lr=0.05: Adam(p, lr=lr, weight_decay=0.01),
     lambda p, lr=0.05: AdamW(p, lr=lr),
 ])
@@ -241,16 +324,16 @@ def test_state_dict_round_trip_resumes_identically(make):
     _train(optimizer, params, grads[:4])
     checkpoint = optimizer.state_dict()
     saved = [p.data.copy() for p in params]
-    assert sorted(checkpoint) == ["hyperparameters", "state"]
+    assert sorted(checkpoint) == ["param_groups", "state"]
     assert sorted(checkpoint["state"]) == [0, 1], "the parameter without gradients has no state"
-    assert checkpoint["hyperparameters"]["lr"] == 0.05
+    assert checkpoint["param_groups"][0]["lr"] == 0.05 and checkpoint["param_groups"][0]["params"] == [0, 1, 2]
     _train(optimizer, params, grads[4:])  # the checkpoint must not change while training goes on
 
     for _ in range(2):  # two optimizers restored from the same checkpoint: load must copy too
         resumed = [Tensor(s.copy()) for s in saved]
         restored = make(resumed, lr=123.0)
         restored.load_state_dict(checkpoint)
-        assert restored.lr == 0.05
+        assert restored.param_groups[0]["lr"] == 0.05
         _train(restored, resumed, grads[4:])
         for ours, theirs in zip(resumed, params, strict=True):
             np.testing.assert_array_equal(ours.data, theirs.data)
@@ -262,26 +345,89 @@ def test_state_dict_holds_copies_and_plain_values():
     w.grad = np.array([1.0, 1.0], dtype=np.float32)
     optimizer.step()
     checkpoint = optimizer.state_dict()
-    assert checkpoint["hyperparameters"] == {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-8, "weight_decay": 0.0}
+    assert checkpoint["param_groups"] == [{"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-8, "weight_decay": 0.0,
+                                           "params": [0]}]
     saved = checkpoint["state"][0]
     assert saved["step"] == 1
     assert saved["exp_avg"] is not optimizer.state[w]["exp_avg"]
     optimizer.step()
+    optimizer.param_groups[0]["lr"] = 0.5
     np.testing.assert_allclose(saved["exp_avg"], [0.2, 0.2], rtol=1e-6)
+    assert checkpoint["param_groups"][0]["lr"] == 0.1
+
+
+ADAM_GROUP = {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "params": [0, 1]}
 
 
 @pytest.mark.parametrize("checkpoint, words", [
-    ({"state": {}}, ["hyperparameters", "state"]),
-    ({"hyperparameters": {"momentum": 0.9}, "state": {}}, ["momentum"]),
-    ({"hyperparameters": {}, "state": {2: {"step": 1}}}, ["position 2", "2 parameters"]),
-    ({"hyperparameters": {}, "state": {0: {"exp_avg": np.zeros(5)}}}, ["(5,)", "(2,)"]),
+    ({"state": {}}, ["param_groups", "state"]),
+    ({"param_groups": [{**ADAM_GROUP, "momentum": 0.9}], "state": {}}, ["momentum"]),
+    ({"param_groups": [ADAM_GROUP, ADAM_GROUP], "state": {}}, ["2 parameter groups", "has 1"]),
+    ({"param_groups": [{**ADAM_GROUP, "params": [0]}], "state": {}}, ["[0]", "[0, 1]"]),
+    ({"param_groups": [ADAM_GROUP], "state": {2: {"step": 1}}}, ["position 2", "2 parameters"]),
+    ({"param_groups": [ADAM_GROUP], "state": {0: {"exp_avg": np.zeros(5)}}}, ["(5,)", "(2,)"]),
 ])
 def test_load_state_dict_explains_a_checkpoint_that_does_not_fit(checkpoint, words):
-    optimizer = Adam([Tensor([1.0, 2.0]), Tensor([3.0])])
+    optimizer = Adam([Tensor([1.0, 2.0]), Tensor([3.0])], lr=0.5)
+    w = optimizer.params[0]
+    w.grad = np.ones(2, dtype=np.float32)
+    optimizer.step()
+    before = optimizer.state_dict()
     with pytest.raises(ValueError) as raised:
         optimizer.load_state_dict(checkpoint)
     for word in words:
         assert word in str(raised.value), f"{word!r} missing from {raised.value}"
+    after = optimizer.state_dict()  # a checkpoint that does not fit changes nothing
+    assert after["param_groups"] == before["param_groups"]
+    np.testing.assert_array_equal(after["state"][0]["exp_avg"], before["state"][0]["exp_avg"])
+
+
+@pytest.mark.parametrize("optimizer_class, defaults, override", [
+    (SGD, {"lr": 0.1, "momentum": 0.9}, {"lr": 0.01, "weight_decay": 0.1}),
+    (RMSprop, {"lr": 0.01, "momentum": 0.5}, {"lr": 0.001, "alpha": 0.9}),
+    (Adam, {"lr": 0.05}, {"lr": 0.005, "betas": (0.5, 0.9)}),
+    (AdamW, {"lr": 0.05}, {"weight_decay": 0.5}),
+])
+def test_each_param_group_steps_with_its_own_hyperparameters(optimizer_class, defaults, override):
+    rng = np.random.default_rng(4)
+    starts = [rng.normal(size=(3, 2)).astype(np.float32), rng.normal(size=2).astype(np.float32)]
+    grads = [[rng.normal(size=s.shape).astype(np.float32) for s in starts] for _ in range(3)]
+    params = [Tensor(s.copy()) for s in starts]
+    grouped = optimizer_class([{"params": params[:1], **override}, {"params": params[1:]}], **defaults)
+    assert grouped.params == params and len(grouped.param_groups) == 2
+    assert grouped.param_groups[1] == {**grouped.defaults, "params": params[1:]}
+    refs = [Tensor(s.copy()) for s in starts]
+    singles = [optimizer_class(refs[:1], **{**defaults, **override}), optimizer_class(refs[1:], **defaults)]
+    for t, step_grads in enumerate(grads):
+        if t == 2:  # what a scheduler does
+            grouped.param_groups[0]["lr"] = singles[0].param_groups[0]["lr"] = 0.5 * grouped.param_groups[0]["lr"]
+        for param, ref, grad in zip(params, refs, step_grads, strict=True):
+            param.grad, ref.grad = grad, grad.copy()
+        grouped.step()
+        for single in singles:
+            single.step()
+        for param, ref in zip(params, refs, strict=True):
+            np.testing.assert_array_equal(param.data, ref.data)
+    checkpoint = grouped.state_dict()
+    assert [group["params"] for group in checkpoint["param_groups"]] == [[0], [1]]
+    resumed = optimizer_class([{"params": [Tensor(s.copy())]} for s in starts], **defaults)
+    resumed.load_state_dict(checkpoint)
+    assert [dict(g, params=None) for g in resumed.param_groups] == [dict(g, params=None) for g in grouped.param_groups]
+
+
+def test_param_groups_copy_the_callers_dicts_and_reject_repeats():
+    a, b = Tensor([1.0]), Tensor([2.0])
+    spec = {"params": [a], "lr": 0.5}
+    optimizer = SGD([spec, {"params": (p for p in [b])}], lr=0.1)
+    assert spec == {"params": [a], "lr": 0.5}
+    assert [group["params"] for group in optimizer.param_groups] == [[a], [b]]
+    assert optimizer.defaults == {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.0}
+    with pytest.raises(ValueError, match="twice"):
+        SGD([{"params": [a]}, {"params": [a, b]}], lr=0.1)
+    with pytest.raises(ValueError, match="twice"):
+        SGD([a, a], lr=0.1)
+    optimizer.add_param_group({"params": Tensor([3.0]), "momentum": 0.5})
+    assert len(optimizer.params) == 3 and optimizer.param_groups[2]["momentum"] == 0.5
 
 
 def test_learning_rate_can_be_changed_between_steps():
@@ -289,11 +435,11 @@ def test_learning_rate_can_be_changed_between_steps():
     optimizer = SGD([w], lr=0.1)
     w.grad = np.array([1.0], dtype=np.float32)
     optimizer.step()
-    optimizer.lr = 0.5  # what a scheduler (module 07) does
+    optimizer.param_groups[0]["lr"] = 0.5  # what a scheduler (module 07) does
     optimizer.step()
     np.testing.assert_allclose(w.data, [0.4], rtol=1e-6)
 
 
 def test_base_class_requires_step():
     with pytest.raises(NotImplementedError):
-        Optimizer([Tensor([1.0])]).step()
+        Optimizer([Tensor([1.0])], {}).step()

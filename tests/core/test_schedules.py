@@ -32,22 +32,23 @@ def test_scheduler_matches_the_formula(warmup, extra, base, ratio):
     total, minimum = warmup + extra, base * ratio
     optimizer = make_optimizer_holder(base)
     scheduler = CosineWarmupScheduler(optimizer, warmup, total, min_lr=minimum)
-    assert optimizer.lr == pytest.approx(reference_lr(0, base, warmup, total, minimum))
+    group = optimizer.param_groups[0]
+    assert group["lr"] == pytest.approx(reference_lr(0, base, warmup, total, minimum))
     for step in range(1, total + 3):
         scheduler.step()
         expected = reference_lr(step, base, warmup, total, minimum)
-        assert optimizer.lr == pytest.approx(expected, rel=1e-9, abs=1e-12)
-        assert scheduler.lr == optimizer.lr
+        assert group["lr"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        assert scheduler.lr == group["lr"] and scheduler.get_last_lr() == [group["lr"]]
     assert scheduler.step_count == total + 2
 
 
 def test_scheduler_peak_and_end():
     optimizer = make_optimizer_holder(0.4)
     scheduler = CosineWarmupScheduler(optimizer, 5, 25, min_lr=0.04)
-    rates = [optimizer.lr]
+    rates = [optimizer.param_groups[0]["lr"]]
     for _ in range(30):
         scheduler.step()
-        rates.append(optimizer.lr)
+        rates.append(optimizer.param_groups[0]["lr"])
     assert rates[0] == 0.0 and rates[5] == pytest.approx(0.4) and max(rates) == pytest.approx(0.4)
     assert rates[15] == pytest.approx(0.22) and rates[25:] == [pytest.approx(0.04)] * 6
 
@@ -60,7 +61,32 @@ def test_scheduler_state_dict_round_trip():
     other_optimizer = make_optimizer_holder(0.1)
     other = CosineWarmupScheduler(other_optimizer, 2, 10)
     other.load_state_dict(scheduler.state_dict())
-    assert other.step_count == 6 and other_optimizer.lr == optimizer.lr
+    assert other.step_count == 6 and other_optimizer.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
+
+
+def test_scheduler_sets_every_param_group_from_its_own_base_rate():
+    params = [Tensor(np.zeros(1, dtype=np.float32)) for _ in range(3)]
+    optimizer = SGD([{"params": params[:1], "lr": 0.4}, {"params": params[1:2]}, {"params": params[2:], "lr": 0.01}],
+                    lr=0.1)
+    scheduler = CosineWarmupScheduler(optimizer, 2, 8, min_lr=0.005)
+    assert scheduler.base_lrs == [0.4, 0.1, 0.01]
+    for step in range(12):
+        rates = [group["lr"] for group in optimizer.param_groups]
+        expected = [reference_lr(step, base, 2, 8, 0.005) for base in (0.4, 0.1, 0.01)]
+        assert rates == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert scheduler.get_last_lr() == rates and [scheduler.lr_at(step, g) for g in range(3)] == rates
+        scheduler.step()
+    with pytest.raises(ValueError, match=r"min_lr \(0.05\).*smallest lr.*0.01"):
+        CosineWarmupScheduler(SGD([{"params": params[:1], "lr": 0.01}, {"params": params[1:]}], lr=0.1), 2, 8,
+                              min_lr=0.05)
+
+
+def test_scheduler_needs_param_groups():
+    class OnlyAnLr:
+        lr = 0.1
+
+    with pytest.raises(TypeError, match="param_groups.*OnlyAnLr"):
+        CosineWarmupScheduler(OnlyAnLr(), 1, 5)
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -69,6 +95,9 @@ def test_scheduler_state_dict_round_trip():
     ({"warmup_steps": -1, "total_steps": 5}, ["warmup_steps", "-1"]),
     ({"warmup_steps": 1.5, "total_steps": 5}, ["warmup_steps", "1.5"]),
     ({"warmup_steps": 1, "total_steps": 5, "min_lr": 0.2}, ["min_lr (0.2)", "0.1"]),
+    ({"warmup_steps": 0, "total_steps": 0}, ["total_steps (0)", "warmup_steps (0)"]),
+    ({"warmup_steps": 1, "total_steps": 5.0}, ["total_steps", "5.0"]),
+    ({"warmup_steps": True, "total_steps": 5}, ["warmup_steps", "True"]),
     ({"warmup_steps": 1, "total_steps": 5, "min_lr": -0.1}, ["min_lr (-0.1)"]),
 ])
 def test_scheduler_errors_name_the_argument(kwargs, words):

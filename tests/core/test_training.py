@@ -95,16 +95,33 @@ def test_history_keys_metrics_forms_and_counters():
         Trainer(model, Adam(model.parameters()), CrossEntropyLoss(), clip_norm=0)
 
 
-def test_epoch_loss_is_weighted_by_batch_size():
-    X, Y = regression_data(n=10)
-    manual_seed(0)
-    model = Sequential(Linear(3, 1))
-    trainer = Trainer(model, SGD(model.parameters(), lr=0.0), MSELoss())  # lr 0: the model never changes
-    history = trainer.fit(Batches(X, Y, 4, shuffle=False), epochs=1, progress=False)
+def test_epoch_results_are_weighted_by_batch_size():
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(10, 4)).astype(np.float32), rng.integers(0, 3, size=10)
+    seen = []
+
+    def recorded_loss(outputs, targets):
+        loss = CrossEntropyLoss()(outputs, targets)
+        seen.append([loss.item(), len(targets.data)])
+        return loss
+
+    def recorded_accuracy(outputs, targets):
+        seen[-1].append(accuracy(outputs, targets))
+        return seen[-1][-1]
+
+    model = small_classifier(0)
+    trainer = Trainer(model, SGD(model.parameters(), lr=0.5), recorded_loss, metrics={"acc": recorded_accuracy})
+    history = trainer.fit(Batches(X, y, 4, rng=0), epochs=1, progress=False)
+    losses, sizes, accuracies = np.array(seen).T
+    assert sizes.tolist() == [4, 4, 2]
+    assert history["loss"][0] == pytest.approx(float((losses * sizes).sum() / 10), rel=1e-12)
+    assert history["acc"][0] == pytest.approx(float((accuracies * sizes).sum() / 10), rel=1e-12)
     with no_grad():
-        full = float(((model(Tensor(X)).data - Y) ** 2).mean())
-    assert history["loss"][0] == pytest.approx(full, rel=1e-6)
-    assert trainer.evaluate(Batches(X, Y, 3, shuffle=False))["loss"] == pytest.approx(full, rel=1e-6)
+        outputs = model(Tensor(X))
+        full = CrossEntropyLoss()(outputs, Tensor(y, dtype=y.dtype)).item()
+    results = trainer.evaluate(Batches(X, y, 3, shuffle=False))
+    assert results["loss"] == pytest.approx(full, rel=1e-6)
+    assert results["acc"] == pytest.approx(accuracy(outputs, y), rel=1e-12)
 
 
 def test_evaluate_records_no_graph_and_changes_nothing():
@@ -125,17 +142,22 @@ def test_evaluate_records_no_graph_and_changes_nothing():
         np.testing.assert_array_equal(param.data, old)
 
 
-def test_clip_norm_and_scheduler_are_applied_in_train_step():
+def test_train_step_clips_before_the_step_and_schedules_after_it():
     X, Y = regression_data()
     manual_seed(0)
     model = Sequential(Linear(3, 1))
     optimizer = SGD(model.parameters(), lr=0.1)
     scheduler = CosineWarmupScheduler(optimizer, 2, 10)
     trainer = Trainer(model, optimizer, MSELoss(), scheduler=scheduler, clip_norm=1e-3)
-    trainer.train_step(Tensor(X), Tensor(Y))
-    assert scheduler.step_count == 1 and optimizer.lr == pytest.approx(0.05)
-    norm = math.sqrt(sum(float((p.grad.astype(np.float64) ** 2).sum()) for p in model.parameters()))
-    assert norm == pytest.approx(1e-3, rel=1e-4)
+    for update, rate in enumerate([0.0, 0.05, 0.1], start=1):
+        before = [p.data.astype(np.float64) for p in model.parameters()]
+        trainer.train_step(Tensor(X), Tensor(Y))
+        assert scheduler.step_count == update and trainer.step == update
+        norm = math.sqrt(sum(float((p.grad.astype(np.float64) ** 2).sum()) for p in model.parameters()))
+        assert norm == pytest.approx(1e-3, rel=1e-4)  # the gradients the step used were clipped
+        for param, old in zip(model.parameters(), before, strict=True):
+            # the update used the rate in force before scheduler.step() and the clipped gradient
+            np.testing.assert_allclose(param.data - old, -rate * param.grad, rtol=1e-3, atol=1e-9)
 
 
 def test_batch_of_identical_samples_gives_the_same_update_as_one():
@@ -230,16 +252,51 @@ def test_loading_into_a_model_with_another_dropout_layer_names_it(tmp_path):
         trainer.load(tmp_path / "plain.npz")
 
 
-def test_progress_bar_is_shown_only_when_asked(capsys):
+def test_progress_bar_is_text_on_stdout_and_ends_finished(capsys):
     X, Y = regression_data()
     manual_seed(0)
     model = Sequential(Linear(3, 1))
     trainer = Trainer(model, SGD(model.parameters(), lr=0.01), MSELoss())
     trainer.fit(Batches(X, Y, 8), epochs=3, progress=True)
-    shown = capsys.readouterr().err
-    assert "training" in shown and "3/3" in shown
+    shown = capsys.readouterr()
+    assert shown.err == ""
+    last = shown.out.replace("\r", "\n").strip().splitlines()[-1]  # what a saved notebook shows
+    assert last.startswith("training") and "3/3" in last and "loss=" in last and shown.out.endswith("\n")
     trainer.fit(Batches(X, Y, 8), epochs=3, progress=False)
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr() == ("", "")
+
+
+def test_evaluate_uses_eval_mode_and_restores_the_mode():
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(12, 4)).astype(np.float32), rng.integers(0, 3, size=12)
+    manual_seed(0)
+    model = Sequential(Linear(4, 16), Tanh(), Dropout(0.5), Linear(16, 3))
+    trainer = Trainer(model, SGD(model.parameters(), lr=0.1), CrossEntropyLoss(), metrics=accuracy)
+    results = [trainer.evaluate(Batches(X, y, 5, shuffle=False)) for _ in range(2)]
+    assert results[0] == results[1]
+    assert all(module.training for _, module in model.named_modules())
+    model.eval()
+    trainer.evaluate(Batches(X, y, 5, shuffle=False))
+    assert not any(module.training for _, module in model.named_modules())
+    trainer.fit(Batches(X, y, 6, rng=0), epochs=1, val_data=Batches(X, y, 12), progress=False)
+    assert model.training  # fit trains in train mode; evaluate gives that mode back
+
+
+def test_fit_trains_in_train_mode_after_model_eval():
+    class ModeSpy(Sequential):
+        def forward(self, x):
+            modes.append(self.training)
+            return super().forward(x)
+
+    modes = []
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(8, 4)).astype(np.float32), rng.integers(0, 3, size=8)
+    manual_seed(0)
+    model = ModeSpy(Linear(4, 3))
+    model.eval()
+    Trainer(model, SGD(model.parameters(), lr=0.1), CrossEntropyLoss()).fit(
+        Batches(X, y, 4, rng=0), epochs=2, val_data=Batches(X, y, 8), progress=False)
+    assert modes == [True, True, False] * 2
 
 
 def test_plot_history_draws_every_curve():

@@ -83,7 +83,12 @@ def load_checkpoint(path, model, optimizer=None):
     with np.load(path, allow_pickle=False) as file:
         arrays = {name: file[name] for name in file.files}
     state = _unpack(json.loads(str(arrays.pop("meta"))), arrays)
+    model_before = model.state_dict()
     model.load_state_dict(state["model"])
     if optimizer is not None:
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except Exception:
+            model.load_state_dict(model_before)  # all or nothing: put the model back as it was
+            raise
     return {"epoch": state["epoch"], **state["extra"]}

@@ -14,12 +14,13 @@ import numpy as np
 
 
 class CosineWarmupScheduler:
-    """Linear warm-up from 0 to the optimizer's lr over `warmup_steps`, then cosine decay to `min_lr`."""
+    """Linear warm-up from 0 to each parameter group's lr over `warmup_steps`, then cosine decay to `min_lr`."""
 
     def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0):
-        if not hasattr(optimizer, "lr"):
-            raise TypeError(f"the scheduler needs an optimizer with an `lr` attribute, got {type(optimizer).__name__}")
-        base_lr = float(optimizer.lr)
+        groups = getattr(optimizer, "param_groups", None)
+        if not groups:
+            raise TypeError(f"the scheduler needs an optimizer with param_groups, got {type(optimizer).__name__}")
+        base_lrs = [float(group["lr"]) for group in groups]
         for name, value in (("warmup_steps", warmup_steps), ("total_steps", total_steps)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -27,41 +28,52 @@ class CosineWarmupScheduler:
             raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
         if total_steps <= warmup_steps:
             raise ValueError(f"total_steps ({total_steps}) must be larger than warmup_steps ({warmup_steps})")
-        if not 0.0 <= min_lr <= base_lr:
-            raise ValueError(f"min_lr ({min_lr}) must be between 0 and the optimizer's lr ({base_lr})")
+        if not 0.0 <= min_lr <= min(base_lrs):
+            raise ValueError(f"min_lr ({min_lr}) must be between 0 and the smallest lr of the optimizer's groups "
+                             f"({min(base_lrs)})")
         self.optimizer = optimizer
-        self.base_lr = base_lr
+        self.base_lrs = base_lrs
         self.warmup_steps = int(warmup_steps)
         self.total_steps = int(total_steps)
         self.min_lr = float(min_lr)
         self.step_count = 0
-        self.optimizer.lr = self.lr
+        self._set_rates()
 
-    def lr_at(self, step):
-        """The learning rate after `step` calls of `step()`."""
+    def lr_at(self, step, group=0):
+        """The learning rate of parameter group `group` after `step` calls of `step()`."""
+        base_lr = self.base_lrs[group]
         if step < self.warmup_steps:
-            return self.base_lr * step / self.warmup_steps
+            return base_lr * step / self.warmup_steps
         if step >= self.total_steps:
             return self.min_lr
         progress = (step - self.warmup_steps) / (self.total_steps - self.warmup_steps)
-        return self.min_lr + 0.5 * (self.base_lr - self.min_lr) * (1.0 + math.cos(math.pi * progress))
+        return self.min_lr + 0.5 * (base_lr - self.min_lr) * (1.0 + math.cos(math.pi * progress))
 
     @property
     def lr(self):
-        """The learning rate the next optimizer update will use."""
+        """The learning rate the next optimizer update will use (first parameter group)."""
         return self.lr_at(self.step_count)
 
+    def get_last_lr(self):
+        """The current learning rate of every parameter group, as PyTorch's schedulers report it."""
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def _set_rates(self):
+        """Write the rate for `self.step_count` into every parameter group."""
+        for index, group in enumerate(self.optimizer.param_groups):
+            group["lr"] = self.lr_at(self.step_count, index)
+
     def step(self):
-        """Advance the schedule by one update and set the optimizer's learning rate."""
+        """Advance the schedule by one update and set the optimizer's learning rates."""
         self.step_count += 1
-        self.optimizer.lr = self.lr
+        self._set_rates()
 
     def state_dict(self):
         return {"step_count": self.step_count}
 
     def load_state_dict(self, state):
         self.step_count = int(state["step_count"])
-        self.optimizer.lr = self.lr
+        self._set_rates()
 
 
 def clip_grad_norm(parameters, max_norm):

@@ -9,8 +9,10 @@ __all__ = [
     'Trainer',
 ]
 
+import sys
+
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.checkpoints import load_checkpoint, save_checkpoint
@@ -50,8 +52,13 @@ class _Averages:
 
 
 def _progress_bar(epochs, enabled=True):
-    """A tqdm progress bar over the epochs; when not `enabled` it shows nothing and its calls do nothing."""
-    return tqdm(total=epochs, desc="training", unit="epoch", disable=not enabled)
+    """A text progress bar over the epochs on standard output; when not `enabled` it shows nothing and
+    its calls do nothing.
+
+    A plain text bar (not a widget) on `sys.stdout` stays readable in a saved notebook: its output
+    keeps the last state drawn, which `close()` redraws.
+    """
+    return tqdm(total=epochs, desc="training", unit="epoch", disable=not enabled, file=sys.stdout)
 
 
 def _modules_with_own_rng(model):
@@ -167,20 +174,22 @@ class Trainer:
     def fit(self, train_data, epochs, val_data=None, progress=True):
         """Train for `epochs` more epochs; return the history (one entry per epoch and key)."""
         bar = _progress_bar(epochs, enabled=progress)
-        for _ in range(epochs):
-            self.model.train()
-            averages = _Averages()
-            for inputs, targets in train_data:
-                averages.add(self.train_step(inputs, targets), len(inputs))
-            record = averages.means()
-            if val_data is not None:
-                record.update({f"val_{name}": value for name, value in self.evaluate(val_data).items()})
-            for name, value in record.items():
-                self.history.setdefault(name, []).append(value)
-            self.epoch += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{record['loss']:.4f}")
-        bar.close()
+        try:
+            for _ in range(epochs):
+                self.model.train()
+                averages = _Averages()
+                for inputs, targets in train_data:
+                    averages.add(self.train_step(inputs, targets), len(inputs))
+                record = averages.means()
+                if val_data is not None:
+                    record.update({f"val_{name}": value for name, value in self.evaluate(val_data).items()})
+                for name, value in record.items():
+                    self.history.setdefault(name, []).append(value)
+                self.epoch += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{record['loss']:.4f}")
+        finally:
+            bar.close()
         return self.history
 
     def save(self, path, **extra):

@@ -4,11 +4,12 @@
 __all__ = [
     'Optimizer',
     'SGD',
+    'RMSprop',
     'Adam',
     'AdamW',
     'CosineWarmupScheduler',
     'clip_grad_norm',
 ]
 
-from tinytorch.core.optimizers import Optimizer, SGD, Adam, AdamW
+from tinytorch.core.optimizers import Optimizer, SGD, RMSprop, Adam, AdamW
 from tinytorch.core.schedules import CosineWarmupScheduler, clip_grad_norm
