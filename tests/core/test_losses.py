@@ -179,3 +179,18 @@ def test_loss_objects_are_modules_without_parameters():
     for loss in (MSELoss(), CrossEntropyLoss(), BinaryCrossEntropyLoss()):
         assert isinstance(loss, Module)
         assert loss.parameters() == []
+
+
+def test_bce_with_logits_is_exact_for_any_logit_and_checks_shapes():
+    from tinytorch.core.losses import BCEWithLogitsLoss, binary_cross_entropy_with_logits
+
+    z = np.array([1e4, -1e4, 2.0, -1.0], dtype=np.float32)
+    y = np.array([0.0, 1.0, 1.0, 0.0], dtype=np.float32)
+    loss = BCEWithLogitsLoss()(Tensor(z), Tensor(y))
+    assert loss.dtype == np.float32 and loss.shape == ()
+    np.testing.assert_allclose(loss.item(), (1e4 + 1e4 + np.log1p(np.exp(-2.0)) + np.log1p(np.exp(-1.0))) / 4, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"\(4,\).*\(4, 1\)"):
+        binary_cross_entropy_with_logits(Tensor(z), Tensor(y.reshape(4, 1)))
+    logits = Tensor(np.array([[30.0, -30.0]]), requires_grad=True)
+    BCEWithLogitsLoss()(logits, Tensor([[0.0, 1.0]])).backward()
+    np.testing.assert_allclose(logits.grad, [[0.5, -0.5]], rtol=1e-9)  # a saturated wrong answer still learns
