@@ -75,6 +75,9 @@ def test_registry_follows_reassignment_and_deletion():
     del block.shared
     names = [name for name, _ in block.named_parameters()]
     assert "shared.weight" not in names and "body.0.weight" in names  # still reachable through body
+    block.body = None  # a plain value unregisters a sub-module too
+    assert not [name for name, _ in block.named_parameters() if name.startswith("body.")]
+    assert "body" not in [name for name, _ in block.named_modules()]
 
 
 def test_replacing_a_parameter_by_a_module_and_back_leaves_no_stale_entry():
@@ -147,6 +150,11 @@ def test_load_state_dict_keeps_dtype_and_accepts_tensors():
     layer.load_state_dict({"weight": Tensor(np.ones((3, 2))), "bias": np.zeros(2, dtype=np.float64)})
     assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
     np.testing.assert_array_equal(layer.weight.data, np.ones((3, 2)))
+    layer.load_state_dict({"weight": [[1.5, 2.0], [0.0, 1.0], [3.0, 4.0]], "bias": [0.25, -1.0]})  # nested lists
+    assert layer.weight.dtype == np.float32
+    np.testing.assert_array_equal(layer.bias.data, [0.25, -1.0])
+    with pytest.raises(ValueError, match=r"bias.*\(3,\).*\(2,\)"):
+        layer.load_state_dict({"weight": np.ones((3, 2)), "bias": [1.0, 2.0, 3.0]})
 
 
 def test_bad_state_dicts_name_the_problem():
@@ -239,17 +247,28 @@ def test_linear_seeding():
 
 
 @pytest.mark.parametrize("args, name", [((0, 3), "in_features=0"), ((3, -2), "out_features=-2"),
-                                        ((2.5, 3), "in_features=2.5"), ((3, True), "out_features=True")])
+                                        ((2.5, 3), "in_features=2.5"), ((3, True), "out_features=True"),
+                                        ((None, 3), "in_features=None"), ((3, "two"), "out_features='two'")])
 def test_linear_rejects_bad_sizes(args, name):
     with pytest.raises(ValueError, match=name):
         Linear(*args)
 
 
-def test_linear_wrong_feature_size_names_both_shapes():
-    with pytest.raises(ValueError, match=r"\(7, 5\).*\(4, 3\)"):
+def test_linear_wrong_feature_size_names_in_features_and_both_shapes():
+    with pytest.raises(ValueError, match=r"in_features=4.*\(7, 5\).*\(4, 3\)"):
         Linear(4, 3)(Tensor(np.ones((7, 5))))
-    with pytest.raises(ValueError, match=r"\(\)"):
+    with pytest.raises(ValueError, match=r"in_features=4.*\(\)"):
         Linear(4, 3)(Tensor(2.0))
+    with pytest.raises(ValueError, match=r"in_features=4.*\(5,\)"):
+        Linear(4, 3)(Tensor(np.ones(5)))
+
+
+def test_linear_takes_a_single_example():
+    layer = Linear(4, 3, rng=0)
+    x = np.arange(4, dtype=np.float32)
+    out = layer(Tensor(x))
+    assert out.shape == (3,)
+    np.testing.assert_allclose(out.data, x @ layer.weight.data + layer.bias.data, rtol=1e-6)
 
 
 def test_linear_repr():
@@ -259,7 +278,7 @@ def test_linear_repr():
 # Dropout ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("p", [1.0, 1.5, -0.1, float("nan")])
+@pytest.mark.parametrize("p", [1.0, 1.5, -0.1, float("nan"), 10 ** 400])
 def test_dropout_rejects_bad_probabilities(p):
     with pytest.raises(ValueError, match=f"p={p}"):
         Dropout(p)
@@ -280,7 +299,8 @@ def test_dropout_statistics_in_training(p):
 def test_dropout_is_the_identity_in_eval_mode_and_for_p_zero():
     x = Tensor(np.random.default_rng(0).normal(size=(20, 30)).astype(np.float32))
     assert Dropout(0.7).eval()(x) is x
-    np.testing.assert_array_equal(Dropout(0.0)(x).data, x.data)
+    assert Dropout(0.0)(x) is x
+    assert Dropout(0.0, rng=1)(x) is x
 
 
 def test_dropout_seeding():
@@ -386,6 +406,8 @@ def test_flatten_defaults_like_pytorch():
     ((2,), (4, 5), ["start_dim=2", "(4, 5)"]),
     ((2, 1), (2, 3, 4), ["start_dim=2", "end_dim=1", "(2, 3, 4)"]),
     ((0, 3), (2, 3), ["end_dim=3", "(2, 3)"]),
+    ((0, 2), (2, 3), ["end_dim=2", "(2, 3)"]),
+    ((3, 3), (2, 3, 4), ["start_dim=3", "end_dim=3"]),
     ((-4,), (2, 3, 4), ["start_dim=-4"]),
     ((1,), (), ["start_dim=1", "()"]),
 ])
