@@ -443,3 +443,57 @@ def test_learning_rate_can_be_changed_between_steps():
 def test_base_class_requires_step():
     with pytest.raises(NotImplementedError):
         Optimizer([Tensor([1.0])], {}).step()
+
+
+def test_a_group_that_fails_its_check_is_not_added():
+    optimizer = SGD([Tensor([1.0])], lr=0.1)
+    with pytest.raises(ValueError, match="-1.0"):
+        optimizer.add_param_group({"params": [Tensor([2.0])], "lr": -1.0})
+    assert len(optimizer.param_groups) == 1 and len(optimizer.params) == 1
+
+
+START, GRADS = np.array([1.0, -2.0], np.float32), [np.array([0.5, 2.5], np.float32)] * 2
+
+
+@pytest.mark.parametrize("optimizer_class, expected", [
+    (SGD, sgd_reference(START, GRADS, 0.1, weight_decay=1.0)),
+    (RMSprop, rmsprop_reference(START, GRADS, 0.1, 0.99, 1e-8, weight_decay=1.0)),
+    (Adam, adam_reference(START, GRADS, 0.1, (0.9, 0.999), 1e-8, weight_decay=1.0)),
+    (AdamW, adam_reference(START, GRADS, 0.1, (0.9, 0.999), 1e-8, weight_decay=1.0, decoupled=True)),
+])
+def test_weight_decay_of_one_is_applied(optimizer_class, expected):
+    param, _ = run(optimizer_class, START, GRADS, lr=0.1, weight_decay=1.0)
+    np.testing.assert_allclose(param.data, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_plain_sgd_keeps_no_momentum_buffer():
+    w, optimizer = run(SGD, np.array([1.0], np.float32), [np.array([0.5], np.float32)] * 2, lr=0.1)
+    assert "momentum_buffer" not in optimizer.state.get(w, {})
+    assert optimizer.state_dict()["state"] == {}
+
+
+def test_adam_adds_eps_to_the_root_for_tiny_gradients():
+    # sqrt(v_hat) = 1e-10 < eps: subtracting eps would flip the step's sign.
+    w, _ = run(Adam, np.array([1.0], np.float32), [np.array([1e-10], np.float32)], lr=0.1)
+    np.testing.assert_allclose(w.data, [1.0 - 0.1 * 1e-10 / (1e-10 + 1e-8)], rtol=1e-7)
+    assert w.data[0] < 1.0
+
+
+def test_adamw_refuses_a_wrong_gradient_before_decaying():
+    w = Tensor([1.0, -2.0])
+    optimizer = AdamW([w], lr=0.1, weight_decay=0.5)
+    w.grad = np.ones(3, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        optimizer.step()
+    np.testing.assert_array_equal(w.data, [1.0, -2.0])
+
+
+def test_hyperparameters_in_checkpoints_are_copies():
+    optimizer = Adam([{"params": [Tensor([1.0, 2.0])], "betas": [0.9, 0.999]}])
+    checkpoint = optimizer.state_dict()
+    optimizer.param_groups[0]["betas"][0] = 0.5
+    assert checkpoint["param_groups"][0]["betas"] == [0.9, 0.999]
+    restored = Adam([Tensor([1.0, 2.0])])
+    restored.load_state_dict(checkpoint)
+    checkpoint["param_groups"][0]["betas"][1] = 0.5
+    assert restored.param_groups[0]["betas"] == [0.9, 0.999]

@@ -146,3 +146,12 @@ def test_clip_grad_norm_skips_missing_grads_and_checks_max_norm():
     for bad in (0, -1.0, None, True):
         with pytest.raises(ValueError, match="max_norm"):
             clip_grad_norm([with_grad], bad)
+
+
+def test_clip_grad_norm_sums_squares_in_float64():
+    weight = Tensor(np.zeros(2, dtype=np.float32), requires_grad=True)
+    weight.grad = np.array([3e19, 4e19], dtype=np.float32)  # the squares overflow float32
+    assert clip_grad_norm([weight], 1e20) == pytest.approx(5e19, rel=1e-6)
+    np.testing.assert_array_equal(weight.grad, np.array([3e19, 4e19], dtype=np.float32))
+    clip_grad_norm([weight], 1.0)
+    np.testing.assert_allclose(weight.grad, [0.6, 0.8], rtol=1e-6)

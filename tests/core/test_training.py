@@ -41,6 +41,8 @@ def test_accuracy_single_column_uses_the_threshold():
     scores = np.array([[2.0], [-1.0], [0.3], [0.7]])
     assert accuracy(scores, [1, 0, 0, 1]) == 0.75  # logits: positive means class 1
     assert accuracy(scores, [1, 0, 0, 1], threshold=0.5) == 1.0  # probabilities
+    assert accuracy(scores, [1, 0, 1, 1]) == 1.0  # one column: no argmax (which would say 0 everywhere)
+    assert accuracy(np.array([0.5, 0.7]), [0, 1], threshold=0.5) == 1.0  # at the threshold is not above it
     with pytest.raises(ValueError, match=r"\(4, 1\).*\(3,\)"):
         accuracy(scores, [1, 0, 0])
 
@@ -264,6 +266,29 @@ def test_progress_bar_is_text_on_stdout_and_ends_finished(capsys):
     assert last.startswith("training") and "3/3" in last and "loss=" in last and shown.out.endswith("\n")
     trainer.fit(Batches(X, Y, 8), epochs=3, progress=False)
     assert capsys.readouterr() == ("", "")
+
+
+def test_progress_bar_is_closed_when_training_fails(capsys):
+    X, Y = regression_data()
+
+    class FailingData:
+        passes = 0
+
+        def __iter__(self):
+            FailingData.passes += 1
+            if FailingData.passes == 2:
+                raise RuntimeError("the data source failed")
+            yield from Batches(X, Y, 8)
+
+    model = Sequential(Linear(3, 1))
+    trainer = Trainer(model, SGD(model.parameters(), lr=0.01), MSELoss())
+    with pytest.raises(RuntimeError, match="data source") as raised:
+        trainer.fit(FailingData(), epochs=3, progress=True)
+    # `raised` keeps the traceback, and with it fit's frame and bar, alive: fit itself must have closed the bar
+    shown = capsys.readouterr().out
+    assert raised.traceback
+    assert shown.endswith("\n") and "1/3" in shown.replace("\r", "\n").strip().splitlines()[-1]
+    assert trainer.epoch == 1
 
 
 def test_evaluate_uses_eval_mode_and_restores_the_mode():

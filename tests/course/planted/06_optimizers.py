@@ -17,12 +17,14 @@ BUGS = [
         'param.data -= group["lr"] * group["weight_decay"] * param.data',
         'grad = grad + group["weight_decay"] * param.data',
         "integration-adamw-decoupled", "integration-frozen-parameters"),
+    # The decay before the `grad is None` check (and before `_gradient`): frozen weights shrink, and a
+    # gradient of the wrong shape is refused only after its weight was decayed.
     bug("adamw-decays-parameters-without-grad", "adamw",
         "                if param.grad is None:\n                    continue\n                grad = _gradient(param)\n"
         '                param.data -= group["lr"] * group["weight_decay"] * param.data',
         '                param.data -= group["lr"] * group["weight_decay"] * param.data\n'
         "                if param.grad is None:\n                    continue\n                grad = _gradient(param)",
-        "integration-frozen-parameters"),
+        "integration-adamw-decoupled", "integration-frozen-parameters"),
     # One step count for the whole optimizer: a parameter that starts late is bias-corrected as if it had
     # taken every step.
     bug("adam-one-step-count-for-all", "adam",
