@@ -14,7 +14,7 @@ BUGS = [
     bug("shuffle-from-global-state", "dataloader",
         "order = self.rng.permutation(n) if self.shuffle else np.arange(n)",
         "order = np.random.permutation(n) if self.shuffle else np.arange(n)",
-        "integration-epochs-seeded"),
+        "integration-epochs-seeded", "integration-batched-indexing"),
     # A Python loop over samples even for array-backed datasets.
     bug("per-sample-indexing-everywhere", "dataloader",
         "if isinstance(self.dataset, TensorDataset):", "if False:",
