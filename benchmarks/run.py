@@ -204,6 +204,29 @@ def bench_long_chain(length=100_000):
     return tiny, timed_long_chain(lambda: torch.ones(2, requires_grad=True), length)
 
 
+def bench_loader_share():
+    """One shuffled epoch of the 5,000 28x28 digits in batches of 64: the DataLoader alone, and a whole
+    training epoch (the 784-256-128-10 MLP, forward, backward and SGD) that includes it."""
+    from tinytorch.core.dataloader import DataLoader, TensorDataset, load_mnist_5k
+
+    images, labels = load_mnist_5k()
+    dataset = TensorDataset(images.reshape(len(images), -1), labels)
+    model = tinytorch_mlp(mlp_data()[2])
+    optimizer, loss_fn = SGD(model.parameters(), lr=LR), CrossEntropyLoss()
+
+    def loader_epoch():
+        for _ in DataLoader(dataset, batch_size=BATCH, shuffle=True, seed=0):
+            pass
+
+    def training_epoch():
+        for inputs, targets in DataLoader(dataset, batch_size=BATCH, shuffle=True, seed=0):
+            optimizer.zero_grad()
+            loss_fn(model(inputs), targets).backward()
+            optimizer.step()
+
+    return median_time(loader_epoch, repeats=5, warmup=1), median_time(training_epoch, repeats=5, warmup=1)
+
+
 def main():
     print(f"NumPy {np.__version__}, single-threaded BLAS; medians of repeated runs\n")
     rows, torch_ms = bench_mlp_step()
@@ -221,6 +244,9 @@ def main():
     if torch_long is not None:
         forward, backward, grad = torch_long
         print(f"  PyTorch: forward {forward:.2f} s, backward {backward:.2f} s, x.grad = {grad.numpy()}")
+    loader, epoch = bench_loader_share()
+    print(f"\nMNIST 5k epoch, batch 64: DataLoader alone {loader * 1e3:.1f} ms, training epoch {epoch * 1e3:.0f} ms "
+          f"(the loader is {loader / epoch:.1%} of it)")
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:
