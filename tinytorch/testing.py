@@ -16,7 +16,7 @@ __all__ = [
 
 import numpy as _numpy
 
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.tensor import Tensor, installed_autograd
 
 _allclose = _numpy.allclose
 _asarray = _numpy.asarray
@@ -129,8 +129,6 @@ def run_rule(operation, inputs, grad_output, *args, **kwargs):
 
 def assert_own_autograd(*operations):
     """Fail unless the installed recorder and engine, and the backward rule of each op, are notebook code."""
-    from tinytorch.core.tensor import installed_autograd
-
     recorder, engine = installed_autograd()
     if recorder is None:
         raise AssertionError("autograd is off: run the cell that calls enable_autograd()")

@@ -18,6 +18,8 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests
 
+from tools.conventions import nbgrader_metadata
+
 MAX_MESSAGE = 2000  # characters of an error message shown in feedback
 PASSED = "All checks in this cell passed."
 FAILED = "This cell's tests did not all pass."
@@ -39,7 +41,7 @@ def _number(value) -> str:
 
 
 def hidden_cell_report(cell: NotebookNode) -> str:
-    meta = cell.metadata.get("nbgrader", {})
+    meta = nbgrader_metadata(cell)
     score = f"Score: {_number(meta.get('score'))} / {_number(meta.get('points'))}."
     errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
     if not errors:

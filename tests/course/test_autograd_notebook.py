@@ -6,12 +6,9 @@ import nbformat
 from nbclient import NotebookClient
 
 from tests.course.nbgrader_course import ROOT, cell_source
+from tools.conventions import grade_id, is_graded
 
 NOTEBOOK = ROOT / "source" / "05_autograd" / "05_autograd.ipynb"
-
-
-def grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def run_cells(client, cells):
@@ -30,7 +27,7 @@ def test_an_edited_rule_is_used_as_soon_as_its_cell_runs_again():
     rules = next(cell for cell in cells if grade_id(cell) == "arithmetic-rules")
     # Everything up to switching autograd on, skipping markdown and the graded test cells.
     setup = [cell for cell in cells[: enable + 2]
-             if cell.cell_type == "code" and not cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+             if cell.cell_type == "code" and not is_graded(cell)]
     probe = nbformat.v4.new_code_cell(
         "x = Tensor([1.0, 2.0], requires_grad=True)\n"
         "(x * Tensor([3.0, 5.0])).backward(np.ones(2))  # sum has no rule yet at this point\n"

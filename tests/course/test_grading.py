@@ -23,6 +23,7 @@ from tests.course.nbgrader_course import (
     visible_text,
 )
 from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids
+from tools import conventions
 from tools.conventions import find_cell, has_hidden_tests, source_text
 
 CELL_TIMEOUT = 30  # seconds per cell while grading the samples
@@ -65,10 +66,10 @@ def run(request, tmp_path_factory) -> GradingRun:
 
 def cells_before_and_after(run, solution_cell):
     """Graded cells before a solution cell, and the first graded cell after it."""
-    order = [c.get("metadata", {}).get("nbgrader", {}) for c in run.source["cells"]]
-    index = next(i for i, meta in enumerate(order) if meta.get("grade_id") == solution_cell)
-    before = [m["grade_id"] for m in order[:index] if m.get("grade")]
-    after = next(m["grade_id"] for m in order[index:] if m.get("grade"))
+    cells = run.source["cells"]
+    index = next(i for i, cell in enumerate(cells) if conventions.grade_id(cell) == solution_cell)
+    before = [conventions.grade_id(cell) for cell in cells[:index] if conventions.is_graded(cell)]
+    after = next(conventions.grade_id(cell) for cell in cells[index:] if conventions.is_graded(cell))
     return before, after
 
 

@@ -164,7 +164,7 @@ class Tensor:
     def reshape(self, *shape):
         return reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
     def transpose(self, dim0=-2, dim1=-1): return transpose(self, dim0, dim1)
-    def __getitem__(self, index): return getitem(self, numpy_index(index))
+    def __getitem__(self, index): return getitem(self, index)
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dimensions start_dim..end_dim (both included) into one, as torch.flatten does."""
@@ -348,7 +348,7 @@ def numpy_index(index):
 @op()
 def getitem(a, index):
     """a[index] with NumPy's indexing rules; Tensors in the index act as integer arrays or boolean masks."""
-    index = numpy_index(index)  # already done by x[...], needed when the op is called directly
+    index = numpy_index(index)
     return Tensor(a.data[index])
 
 
