@@ -15,6 +15,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import ctypes
 import ctypes.util
+import resource
 import statistics
 import time
 
@@ -100,6 +101,14 @@ def best_of_medians(run, rounds=5, repeats=20):
     return min(medians)
 
 
+def page_faults(run, repeats=20):
+    """Minor page faults per run: fresh memory the kernel had to map (and zero) for it."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(repeats):
+        run()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / repeats
+
+
 def bench_conv(torch=None):
     """(NumPy ms, TinyTorch ms, PyTorch ms or None) for one forward + backward, after checking they agree."""
     data = conv_data()
@@ -107,23 +116,23 @@ def bench_conv(torch=None):
     for name, got, want in zip(["output", "grad x", "grad weight", "grad bias"], tinytorch_conv_pool(*data), reference,
                                strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=f"TinyTorch and NumPy disagree on the {name}")
-    numpy_ms = best_of_medians(lambda: numpy_conv_pool(*data)) * 1e3
-    tiny_ms = best_of_medians(lambda: tinytorch_conv_pool(*data)) * 1e3
-    if torch is None:
-        return numpy_ms, tiny_ms, None
-    for name, got, want in zip(["output", "grad x", "grad weight", "grad bias"], torch_conv_pool(torch, *data), reference,
-                               strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=f"PyTorch and NumPy disagree on the {name}")
-    return numpy_ms, tiny_ms, best_of_medians(lambda: torch_conv_pool(torch, *data)) * 1e3
+    runs = {"NumPy by hand": lambda: numpy_conv_pool(*data), "TinyTorch": lambda: tinytorch_conv_pool(*data)}
+    if torch is not None:
+        for name, got, want in zip(["output", "grad x", "grad weight", "grad bias"], torch_conv_pool(torch, *data),
+                                   reference, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=f"PyTorch and NumPy disagree on the {name}")
+        runs["PyTorch"] = lambda: torch_conv_pool(torch, *data)
+    return {name: (best_of_medians(run) * 1e3, page_faults(run)) for name, run in runs.items()}
 
 
 def keep_freed_memory():
-    """Ask glibc's malloc to reuse freed blocks instead of returning them to the system.
+    """Ask glibc's malloc to keep freed blocks for reuse instead of returning them to the system.
 
-    By default every array above 128 KB gets fresh pages from the kernel, which zeroes them on first
-    touch: for this layer that is thousands of page faults per step, more time than the arithmetic.
-    PyTorch avoids them with its own caching allocator; this gives NumPy (and so TinyTorch) the same.
-    Returns False where it cannot be done (not glibc).
+    glibc gives each large array fresh pages from the kernel (zeroed on first touch) until freed
+    blocks have raised its threshold, so how often that happens depends on what the process ran
+    before: in a fresh process this layer costs thousands of page faults per step, more time than the
+    arithmetic. PyTorch sidesteps them with its own caching allocator. Returns False where it cannot
+    be done (not glibc).
     """
     path = ctypes.util.find_library("c")
     try:
@@ -137,15 +146,17 @@ def keep_freed_memory():
 
 def report(torch=None):
     print(f"\nConv2d {IN}->{OUT}, {KERNEL}x{KERNEL}, padding {PADDING}, on {BATCH}x{IN}x{SIZE}x{SIZE}, then {POOL}x{POOL} "
-          "max pooling, forward + backward (CPU ms):")
-    for label in ("malloc defaults (fresh pages for every large array)", "freed memory reused (like PyTorch's allocator)"):
-        if label.startswith("freed") and not keep_freed_memory():
+          "max pooling, forward + backward (CPU ms, page faults per step):")
+    for label in ("malloc as this process left it", "malloc keeping freed memory (as PyTorch's allocator does)"):
+        if label.startswith("malloc keeping") and not keep_freed_memory():
             print("  (cannot tune malloc here: not glibc)")
             break
-        numpy_ms, tiny_ms, torch_ms = bench_conv(torch)
-        print(f"  {label}:\n    NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
-        if torch_ms is not None:
-            print(f"    PyTorch       {torch_ms:7.3f}   TinyTorch / PyTorch {tiny_ms / torch_ms:5.2f}x")
+        rows = bench_conv(torch)
+        numpy_ms, tiny_ms = rows["NumPy by hand"][0], rows["TinyTorch"][0]
+        print(f"  {label}: TinyTorch / NumPy {tiny_ms / numpy_ms:.2f}x"
+              + (f", TinyTorch / PyTorch {tiny_ms / rows['PyTorch'][0]:.2f}x" if "PyTorch" in rows else ""))
+        for name, (ms, faults) in rows.items():
+            print(f"    {name:14s} {ms:7.3f} ms  {faults:6.0f} faults")
 
 
 if __name__ == "__main__":
