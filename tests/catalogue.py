@@ -17,6 +17,7 @@ import numpy as np
 
 import tinytorch.core.activations as activations
 import tinytorch.core.losses as losses
+import tinytorch.core.spatial as spatial
 import tinytorch.core.tensor as tensor
 
 
@@ -83,6 +84,71 @@ def _binary_cross_entropy_with_logits(z, y):
 
 def _gelu(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def _conv2d(x, w, b=None, stride=1, padding=0):
+    """The definition, one output position at a time (small inputs only)."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    kh, kw = w.shape[2:]
+    out_h, out_w = (x.shape[2] - kh) // stride + 1, (x.shape[3] - kw) // stride + 1
+    out = np.zeros((x.shape[0], w.shape[0], out_h, out_w))
+    for y in range(out_h):
+        for z in range(out_w):
+            window = x[:, :, y * stride:y * stride + kh, z * stride:z * stride + kw]
+            out[:, :, y, z] = np.einsum("ncij,ocij->no", window, w)
+    return out if b is None else out + b[:, None, None]
+
+
+def _pool2d(x, kernel, stride, reduce):
+    out_h, out_w = (x.shape[2] - kernel) // stride + 1, (x.shape[3] - kernel) // stride + 1
+    out = np.zeros(x.shape[:2] + (out_h, out_w))
+    for y in range(out_h):
+        for z in range(out_w):
+            out[:, :, y, z] = reduce(x[:, :, y * stride:y * stride + kernel, z * stride:z * stride + kernel], axis=(2, 3))
+    return out
+
+
+def _batch_norm2d(x, w, b, mean=None, var=None, eps=1e-5):
+    if mean is None:
+        mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+    return (x - mean[:, None, None]) / np.sqrt(var[:, None, None] + eps) * w[:, None, None] + b[:, None, None]
+
+
+CONV_VARIANTS = [  # input shape, weight shape, stride, padding
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 0), ((2, 3, 5, 6), (4, 3, 3, 3), 1, 1), ((2, 2, 7, 6), (3, 2, 3, 3), 2, 0),
+    ((2, 2, 6, 7), (3, 2, 3, 2), 2, 1), ((1, 3, 4, 4), (2, 3, 1, 1), 1, 2), ((3, 1, 5, 4), (2, 1, 2, 2), 3, 1),
+]
+POOL_VARIANTS = [((2, 3, 4, 4), 2, None), ((2, 2, 5, 7), 2, None), ((2, 2, 5, 5), 3, 1), ((1, 2, 6, 5), 3, 2)]
+
+
+def spatial_cases() -> list[OpCase]:
+    cases = []
+    for x, w, stride, padding in CONV_VARIANTS:
+        variant = f"{x}*{w} stride={stride} padding={padding}"
+        cases.append(OpCase(f"conv2d {variant}", spatial.conv2d,
+                            lambda x, w, b, s=stride, p=padding: spatial.conv2d(x, w, b, stride=s, padding=p),
+                            lambda x, w, b, s=stride, p=padding: _conv2d(x, w, b, s, p),
+                            inputs(normal(*x), normal(*w), normal(w[0]))))
+        cases.append(OpCase(f"conv2d no bias {variant}", spatial.conv2d,
+                            lambda x, w, s=stride, p=padding: spatial.conv2d(x, w, stride=s, padding=p),
+                            lambda x, w, s=stride, p=padding: _conv2d(x, w, None, s, p), inputs(normal(*x), normal(*w))))
+    for shape, kernel, stride in POOL_VARIANTS:
+        step = kernel if stride is None else stride
+        cases.append(OpCase(f"max_pool2d {shape} kernel={kernel} stride={stride}", spatial.max_pool2d,
+                            lambda x, k=kernel, s=stride: spatial.max_pool2d(x, k, s),
+                            lambda x, k=kernel, s=step: _pool2d(x, k, s, np.max), inputs(distinct(*shape))))
+        cases.append(OpCase(f"avg_pool2d {shape} kernel={kernel} stride={stride}", spatial.avg_pool2d,
+                            lambda x, k=kernel, s=stride: spatial.avg_pool2d(x, k, s),
+                            lambda x, k=kernel, s=step: _pool2d(x, k, s, np.mean), inputs(normal(*shape))))
+    for shape in [(4, 3, 2, 3), (2, 2, 1, 1), (1, 2, 3, 3)]:
+        channels = shape[1]
+        cases.append(OpCase(f"batch_norm2d train {shape}", spatial.batch_norm2d, spatial.batch_norm2d, _batch_norm2d,
+                            inputs(normal(*shape), normal(channels), normal(channels))))
+    stats = (np.array([0.5, -1.0, 0.2]), np.array([2.0, 0.5, 1.5]))
+    cases.append(OpCase("batch_norm2d eval (2, 3, 2, 2)", spatial.batch_norm2d,
+                        lambda x, w, b: spatial.batch_norm2d(x, w, b, stats[0].copy(), stats[1].copy(), training=False),
+                        lambda x, w, b: _batch_norm2d(x, w, b, *stats), inputs(normal(2, 3, 2, 2), normal(3), normal(3))))
+    return cases
 
 
 def build_cases() -> list[OpCase]:
@@ -157,6 +223,7 @@ def build_cases() -> list[OpCase]:
                         lambda x, w, b: np.maximum(x @ w + b, 0), inputs(normal(5, 3), normal(3, 4), positive(4))))
     cases.append(OpCase("log-sum-exp chain", None, lambda x: (x - x.max(axis=1, keepdims=True)).exp().sum(axis=1).log(),
                         lambda x: np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)), inputs(distinct(3, 4))))
+    cases += spatial_cases()
     return cases
 
 

@@ -18,6 +18,10 @@ __all__ = [
     'CrossEntropyLoss',
     'BinaryCrossEntropyLoss',
     'BCEWithLogitsLoss',
+    'Conv2d',
+    'MaxPool2d',
+    'AvgPool2d',
+    'BatchNorm2d',
     'functional',
 ]
 
@@ -29,4 +33,5 @@ from tinytorch.core.losses import (
     BinaryCrossEntropyLoss,
     BCEWithLogitsLoss,
 )
+from tinytorch.core.spatial import Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d
 from tinytorch.nn import functional

@@ -12,6 +12,10 @@ __all__ = [
     'cross_entropy',
     'binary_cross_entropy',
     'binary_cross_entropy_with_logits',
+    'conv2d',
+    'max_pool2d',
+    'avg_pool2d',
+    'batch_norm2d',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -22,3 +26,4 @@ from tinytorch.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
 )
+from tinytorch.core.spatial import conv2d, max_pool2d, avg_pool2d, batch_norm2d
