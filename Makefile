@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # Parallel test workers; each notebook and each module's grading run stays on one worker.
 TEST_WORKERS ?= 2
 
-.PHONY: install lab test build check work lint bench mutants clean
+.PHONY: install lab lab-instructor test build check work lint bench mutants clean
 
 install: $(STAMP)
 
@@ -22,9 +22,14 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
 
-# The server command itself lives in tools/lab.py (tests/course/test_lab.py starts the same one).
+# The server command itself lives in tools/lab.py (tests/course/test_lab.py and test_browser.py start the
+# same one). `make lab` is the student's lab; `make lab-instructor` adds nbgrader's formgrader and
+# Create Assignment tools.
 lab: install
 	$(BIN)/python -m tools.lab $(LAB_ARGS)
+
+lab-instructor: install
+	$(BIN)/python -m tools.lab --instructor $(LAB_ARGS)
 
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
