@@ -1,0 +1,96 @@
+"""The learner's own framework: `make my-framework` exports work/ with the course's directives.
+
+Release notebooks filled with the reference solutions (a learner who got everything right) must
+export to the reference package itself, pass the package tests (run on that package, in a
+subprocess that imports it first) and run every milestone. A planted bug in one module makes the
+check fail with a message that names that module.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.course.solved import write_work
+from tools import conventions
+from tools.conventions import ROOT, NotebookError
+from tools.learner import build
+
+MILESTONES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def learner(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "tools.learner", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=900)
+
+
+@pytest.fixture(scope="module")
+def solved_framework(tmp_path_factory):
+    """(work folder, package folder) of a learner who solved every module on disk."""
+    where = tmp_path_factory.mktemp("learner")
+    write_work(where / "work", conventions.module_names())
+    result = learner("build", "--work", str(where / "work"), "--into", str(where / "build"))
+    assert result.returncode == 0, f"make my-framework failed:\n{result.stdout}{result.stderr}"
+    return where / "work", where / "build"
+
+
+def test_solved_notebooks_export_the_reference_package(solved_framework):
+    _, into = solved_framework
+    reference = {p.relative_to(ROOT): p for p in (ROOT / "tinytorch").rglob("*.py")}
+    built = {p.relative_to(into): p for p in (into / "tinytorch").rglob("*.py")}
+    assert sorted(built) == sorted(reference), f"files differ: {sorted(set(built) ^ set(reference))}"
+    for relative, path in built.items():
+        expected = reference[relative].read_text(encoding="utf-8").replace("from source/", "from work/")
+        assert path.read_text(encoding="utf-8") == expected, f"{relative} differs from the reference build"
+
+
+def test_solved_framework_passes_the_package_tests(solved_framework):
+    work, into = solved_framework
+    result = learner("check", "--work", str(work), "--into", str(into))
+    assert result.returncode == 0, f"the package tests fail on the solved framework:\n{result.stdout}{result.stderr}"
+    assert " passed" in result.stdout and "failed" not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("milestone", MILESTONES, ids=lambda path: path.stem)
+def test_every_milestone_runs_on_the_learners_framework(solved_framework, milestone):
+    _, into = solved_framework
+    notebook = nbformat.read(milestone, as_version=4)
+    env = dict(os.environ, TINYTORCH_PATH=str(into))
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(milestone.parent)}}).execute(env=env)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    printed = "".join(output.get("text", "") for output in first.outputs)
+    assert f"tinytorch from {into / 'tinytorch'}" in printed, f"{milestone.stem} did not use the learner's package: {printed}"
+
+
+def test_a_bug_in_one_module_is_reported_by_name(tmp_path):
+    modules = conventions.module_names()
+    buggy = "03_layers"
+    wrong_sign = ("out if self.bias is None else out + self.bias", "out if self.bias is None else out - self.bias")
+
+    def plant(module, notebook):
+        if module != buggy:
+            return
+        cells = [cell for cell in notebook["cells"] if wrong_sign[0] in conventions.source_text(cell)]
+        assert len(cells) == 1, f"the Linear forward of {buggy} changed: update this planted bug"
+        cells[0]["source"] = conventions.source_text(cells[0]).replace(*wrong_sign)
+
+    write_work(tmp_path / "work", modules, plant)
+    built = learner("build", "--work", str(tmp_path / "work"), "--into", str(tmp_path / "build"))
+    assert built.returncode == 0, built.stdout + built.stderr
+    result = learner("check", "--work", str(tmp_path / "work"), "--into", str(tmp_path / "build"))
+    assert result.returncode == 1, f"a Linear that subtracts its bias passed the check:\n{result.stdout}{result.stderr}"
+    assert f"Your module {buggy} fails its package tests" in result.stdout, result.stdout
+    assert "02_activations: ok" in result.stdout, f"modules before the bug should pass:\n{result.stdout}"
+    assert f"{modules[modules.index(buggy) + 1]}:" not in result.stdout, "the check should stop at the failing module"
+
+
+def test_never_overwrites_the_reference_package(tmp_path):
+    write_work(tmp_path / "work", conventions.module_names()[:1])
+    with pytest.raises(NotebookError, match="reference package"):
+        build(tmp_path / "work", ROOT)

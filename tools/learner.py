@@ -1,0 +1,169 @@
+"""The learner's own framework: their notebooks in work/, exported with the same directives as the reference.
+
+    python -m tools.learner build [--work work] [--into build/learner]   what `make my-framework` runs
+    python -m tools.learner check [--into build/learner]                 what `make check-my-framework` runs
+
+`build` reads `work/NN_name/NN_name.ipynb` (the notebooks `make work` copied for the learner) and
+writes `<into>/tinytorch/` with `tools/export.py`, exactly as `make build` writes the reference
+`tinytorch/` from `source/`. It refuses to write over the reference package.
+
+`check` runs the package tests (tests/core) on that package, module by module in course order, in
+a subprocess that imports `tinytorch` from `<into>` first. It stops at the first module whose tests
+fail and names it: later modules build on it, so their failures would only repeat the news. The
+check is exact once every module is in work/: some tests of early modules also use later ones
+(a gradient test of the Tensor needs module 05), and it says so when modules are missing.
+
+Milestones run on the learner's package when their first cell's `USE_MY_FRAMEWORK` is True (it
+reads `build/learner/`), or with `TINYTORCH_PATH=<folder holding tinytorch/>` in the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tools import conventions as cv
+from tools import export
+
+DEFAULT_WORK = cv.ROOT / "work"
+DEFAULT_INTO = cv.ROOT / "build" / "learner"
+PACKAGE_TESTS = cv.ROOT / "tests"
+
+
+def work_notebooks(work: Path) -> list[Path]:
+    """work/NN_name/NN_name.ipynb for every module folder the learner has, in module order."""
+    if not work.is_dir():
+        raise cv.NotebookError(f"{work}: no such folder (run `make work` to copy the released modules there)")
+    found = [folder / f"{folder.name}.ipynb" for folder in sorted(work.iterdir())
+             if folder.is_dir() and cv.MODULE_FOLDER.match(folder.name)]
+    return [path for path in found if path.exists()]
+
+
+def build(work: Path = DEFAULT_WORK, into: Path = DEFAULT_INTO) -> list[str]:
+    """Export the learner's notebooks to `<into>/tinytorch/`; return the modules exported (NN_name)."""
+    target = (into / cv.PACKAGE).resolve()
+    if target == (cv.ROOT / cv.PACKAGE).resolve():
+        raise cv.NotebookError(f"{target} is the reference package: build the learner's package somewhere else")
+    notebooks = work_notebooks(work)
+    if not notebooks:
+        raise cv.NotebookError(f"{work}: no module notebooks (run `make work` first)")
+    shutil.rmtree(target, ignore_errors=True)  # a module removed from work/ must not linger
+    export.build_package(notebooks, work.parent, into)
+    return [path.parent.name for path in notebooks]
+
+
+def package_modules_by_notebook(notebooks: list[Path], root: Path) -> dict[str, list[str]]:
+    """NN_name -> the package modules (e.g. core.layers) its export cells write."""
+    owners: dict[str, list[str]] = {path.parent.name: [] for path in notebooks}
+    for dotted, module in export.collect(notebooks, root).items():
+        for notebook in module.notebooks:
+            owners[Path(notebook).parent.name].append(dotted)
+    return owners
+
+
+def tests_for(dotted: str, tests: Path = PACKAGE_TESTS) -> Path | None:
+    """tests/core/test_layers.py for core.layers: the package tests mirror the package."""
+    *folders, name = dotted.split(".")
+    path = tests.joinpath(*folders, f"test_{name}.py")
+    return path if path.exists() else None
+
+
+def learner_env(into: Path) -> dict[str, str]:
+    """This environment with the learner's package first on the path (the course's `tests` package after it)."""
+    env = dict(os.environ)
+    paths = [str(into.resolve()), str(cv.ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def imported_from(into: Path) -> Path:
+    """Where `tinytorch` comes from in the learner's environment (the check refuses any other package)."""
+    result = subprocess.run([sys.executable, "-c", "import tinytorch; print(tinytorch.__file__)"],
+                            env=learner_env(into), cwd=into, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise cv.NotebookError(f"your package does not import:\n{result.stderr.strip()[-2000:]}")
+    return Path(result.stdout.strip()).resolve()
+
+
+def run_tests(into: Path, files: list[Path]) -> subprocess.CompletedProcess:
+    # importlib mode: pytest puts no test folder in front of the path, so `tinytorch` stays the learner's.
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+               "--import-mode=importlib", f"--rootdir={cv.ROOT}", "-c", str(cv.ROOT / "pyproject.toml"),
+               *map(str, files)]
+    return subprocess.run(command, env=learner_env(into), cwd=into, capture_output=True, text=True)
+
+
+def check(work: Path = DEFAULT_WORK, into: Path = DEFAULT_INTO, out=print) -> str | None:
+    """Run each module's package tests on the learner's package; return the first failing module, or None."""
+    notebooks = work_notebooks(work)
+    origin = imported_from(into)
+    if not origin.is_relative_to((into / cv.PACKAGE).resolve()):
+        raise cv.NotebookError(f"tinytorch comes from {origin}, not from your package in {into}")
+    owners = package_modules_by_notebook(notebooks, work.parent)
+    missing = [name for name in cv.module_names() if name not in owners]
+    if missing:
+        out(f"Note: {', '.join(missing)} not in work/ yet. Package tests that need them (gradients need the autograd "
+            "module) fail until they are there, so a failure below may belong to a later module.")
+    mapped = {path for names in owners.values() for path in map(tests_for, names) if path is not None}
+    if not missing:  # tests of the whole package (the op catalogue, ...) once every module is there
+        owners["the whole package"] = []
+    everything = sorted(mapped | (set((PACKAGE_TESTS / "core").glob("test_*.py")) if not missing else set()))
+    if everything:
+        result = run_tests(into, everything)  # one run when all is well; module by module only to find the culprit
+        if result.returncode == 0:
+            out(f"{', '.join(owners)}: ok ({(result.stdout.strip().splitlines() or [''])[-1]})")
+            if missing:
+                out(f"Not in work/ yet, so not in your package: {', '.join(missing)}")
+            return None
+    for module, dotted_names in owners.items():
+        files = [path for path in map(tests_for, dotted_names) if path is not None]
+        if module == "the whole package":
+            files = sorted(set((PACKAGE_TESTS / "core").glob("test_*.py")) - mapped)
+        if not files:
+            out(f"{module}: no package tests")
+            continue
+        result = run_tests(into, files)
+        summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
+        if result.returncode != 0:
+            failures = [f[f.find("tests/"):] for f in re.findall(r"^FAILED (\S+)", result.stdout, re.M)[:5]]
+            out(f"{module}: FAILED ({summary})")
+            out(f"Your module {module} fails its package tests ({', '.join(p.relative_to(cv.ROOT).as_posix() for p in files)}).")
+            out(f"Fix work/{module}/{module}.ipynb, then run `make my-framework` and `make check-my-framework` again.")
+            if failures:
+                out("First failures:\n  " + "\n  ".join(failures))
+            else:
+                out(result.stdout[-3000:] + result.stderr[-2000:])
+            return module
+        out(f"{module}: ok ({summary})")
+    if missing:
+        out(f"Not in work/ yet, so not in your package: {', '.join(missing)}")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.learner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["build", "check"])
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="the learner's notebooks (default: work/)")
+    parser.add_argument("--into", type=Path, default=DEFAULT_INTO, help="where tinytorch/ goes (default: build/learner/)")
+    args = parser.parse_args(argv)
+    work, into = args.work.resolve(), args.into.resolve()
+    try:
+        if args.command == "build":
+            modules = build(work, into)
+            print(f"Your framework: {into / cv.PACKAGE} from {', '.join(modules)}.")
+            print("Check it with `make check-my-framework`; run a milestone on it with USE_MY_FRAMEWORK = True "
+                  "in its first cell.")
+            return 0
+        return 1 if check(work, into) else 0
+    except cv.NotebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
