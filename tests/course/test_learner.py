@@ -16,6 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.course.nbgrader_course import load_notebook
 from tests.course.solved import write_work
 from tools import conventions
 from tools.conventions import ROOT, NotebookError
@@ -94,3 +95,13 @@ def test_never_overwrites_the_reference_package(tmp_path):
     write_work(tmp_path / "work", conventions.module_names()[:1])
     with pytest.raises(NotebookError, match="reference package"):
         build(tmp_path / "work", ROOT)
+
+
+@pytest.mark.parametrize("module", conventions.module_names())
+def test_release_notebooks_say_what_their_export_lines_do(module):
+    overview = conventions.source_text(load_notebook("release", module)["cells"][0])
+    for promise in ("#| export", "make my-framework", "build/learner", "USE_MY_FRAMEWORK"):
+        assert promise in overview, (
+            f"the overview of release/{module} should explain the export lines and the learner's framework "
+            f"(mention {promise!r}); copy the paragraph from source/01_tensor"
+        )
