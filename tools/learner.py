@@ -81,12 +81,22 @@ def learner_env(into: Path) -> dict[str, str]:
     return env
 
 
-def imported_from(into: Path) -> Path:
-    """Where `tinytorch` comes from in the learner's environment (the check refuses any other package)."""
+def imported_from(into: Path, owners: dict[str, list[str]]) -> Path:
+    """Where `tinytorch` comes from in the learner's environment (the check refuses any other package).
+
+    A package that does not even import is reported by the module whose file raised, the deepest
+    package file in the traceback.
+    """
     result = subprocess.run([sys.executable, "-c", "import tinytorch; print(tinytorch.__file__)"],
                             env=learner_env(into), cwd=into, capture_output=True, text=True)
     if result.returncode != 0:
-        raise cv.NotebookError(f"your package does not import:\n{result.stderr.strip()[-2000:]}")
+        files = re.findall(rf'File "{re.escape(str(into.resolve()))}/{cv.PACKAGE}/(\S+)\.py"', result.stderr)
+        dotted = files[-1].replace("/", ".") if files else None
+        culprit = next((module for module, names in owners.items() if dotted in names), None)
+        where = (f"Your module {culprit} breaks the import of your package (in {cv.PACKAGE}/{files[-1]}.py): "
+                 f"fix work/{culprit}/{culprit}.ipynb, then run `make my-framework` again"
+                 if culprit else "Your package does not import")
+        raise cv.NotebookError(f"{where}.\n{result.stderr.strip()[-2000:]}")
     return Path(result.stdout.strip()).resolve()
 
 
@@ -101,10 +111,10 @@ def run_tests(into: Path, files: list[Path]) -> subprocess.CompletedProcess:
 def check(work: Path = DEFAULT_WORK, into: Path = DEFAULT_INTO, out=print) -> str | None:
     """Run each module's package tests on the learner's package; return the first failing module, or None."""
     notebooks = work_notebooks(work)
-    origin = imported_from(into)
+    owners = package_modules_by_notebook(notebooks, work.parent)
+    origin = imported_from(into, owners)
     if not origin.is_relative_to((into / cv.PACKAGE).resolve()):
         raise cv.NotebookError(f"tinytorch comes from {origin}, not from your package in {into}")
-    owners = package_modules_by_notebook(notebooks, work.parent)
     missing = [name for name in cv.module_names() if name not in owners]
     if missing:
         out(f"Note: {', '.join(missing)} not in work/ yet. Package tests that need them (gradients need the autograd "

@@ -91,6 +91,42 @@ def test_a_bug_in_one_module_is_reported_by_name(tmp_path):
     assert f"{modules[modules.index(buggy) + 1]}:" not in result.stdout, "the check should stop at the failing module"
 
 
+def test_a_module_that_breaks_the_import_is_reported_by_name(tmp_path):
+    modules = conventions.module_names()
+    buggy = modules[1]
+
+    def plant(module, notebook):
+        if module == buggy:  # a stray line in the first exported cell: importing the package fails there
+            cell = next(c for c in notebook["cells"]
+                        if c["cell_type"] == "code" and "#| export" in conventions.source_text(c))
+            cell["source"] = conventions.source_text(cell) + "\nundefined_name_in_the_learners_cell\n"
+
+    write_work(tmp_path / "work", modules[:3], plant)
+    assert learner("build", "--work", str(tmp_path / "work"), "--into", str(tmp_path / "build")).returncode == 0
+    result = learner("check", "--work", str(tmp_path / "work"), "--into", str(tmp_path / "build"))
+    assert result.returncode == 2 and f"Your module {buggy} breaks the import of your package" in result.stderr, (
+        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
+    assert "undefined_name_in_the_learners_cell" in result.stderr, "the check should show the learner the error"
+
+
+def test_use_my_framework_switch_reads_build_learner(solved_framework, tmp_path):
+    """USE_MY_FRAMEWORK = True in a milestone's first cell means ../build/learner, as `make my-framework` leaves it."""
+    _, into = solved_framework
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "learner").symlink_to(into, target_is_directory=True)
+    (tmp_path / "notebooks").mkdir()
+    notebook = nbformat.read(MILESTONES[0], as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert "USE_MY_FRAMEWORK = False" in first.source
+    first.source = first.source.replace("USE_MY_FRAMEWORK = False", "USE_MY_FRAMEWORK = True")
+    env = {key: value for key, value in os.environ.items() if key != "TINYTORCH_PATH"}
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute(env=env)
+    printed = "".join(output.get("text", "") for output in first.outputs)
+    assert f"tinytorch from {tmp_path / 'build' / 'learner' / 'tinytorch'}" in printed, printed
+
+
 def test_never_overwrites_the_reference_package(tmp_path):
     write_work(tmp_path / "work", conventions.module_names()[:1])
     with pytest.raises(NotebookError, match="reference package"):
