@@ -186,3 +186,15 @@ def test_make_lab_instructor_runs_the_shared_lab_command():
     assert re.search(r"^lab-instructor: install\n\t\$\(BIN\)/python -m tools\.lab --instructor \$\(LAB_ARGS\)$",
                      makefile, re.M), "`make lab-instructor` should run `python -m tools.lab --instructor $(LAB_ARGS)`"
     assert Path(conventions.ROOT / ".gitignore").read_text().count("test-artifacts/") == 1
+
+
+def test_without_a_browser_skip_on_a_laptop_and_fail_in_ci(monkeypatch):
+    from tests.course import browser
+
+    monkeypatch.setattr(browser, "chromium_executable", lambda: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="browser tests need a browser: no Chromium found"):
+        browser.require_browser()
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+        browser.require_browser()
