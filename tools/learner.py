@@ -7,11 +7,10 @@
 writes `<into>/tinytorch/` with `tools/export.py`, exactly as `make build` writes the reference
 `tinytorch/` from `source/`. It refuses to write over the reference package.
 
-`check` runs the package tests (tests/core) on that package, module by module in course order, in
-a subprocess that imports `tinytorch` from `<into>` first. It stops at the first module whose tests
-fail and names it: later modules build on it, so their failures would only repeat the news. The
-check is exact once every module is in work/: some tests of early modules also use later ones
-(a gradient test of the Tensor needs module 05), and it says so when modules are missing.
+`check` runs the package tests (tests/core) on that package in a subprocess that imports
+`tinytorch` from `<into>` first, blames each failure on a module (the one whose code raised it,
+else the one whose tests failed) and names the first such module in course order: later modules
+build on it, so that is where to start.
 
 Milestones run on the learner's package when their first cell's `USE_MY_FRAMEWORK` is True (it
 reads `build/learner/`), or with `TINYTORCH_PATH=<folder holding tinytorch/>` in the environment.
@@ -25,7 +24,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 from tools import conventions as cv
 from tools import export
@@ -33,6 +35,7 @@ from tools import export
 DEFAULT_WORK = cv.ROOT / "work"
 DEFAULT_INTO = cv.ROOT / "build" / "learner"
 PACKAGE_TESTS = cv.ROOT / "tests"
+WHOLE_PACKAGE = "the whole package"  # tests of no single module: the op catalogue, ...
 
 
 def work_notebooks(work: Path) -> list[Path]:
@@ -100,59 +103,96 @@ def imported_from(into: Path, owners: dict[str, list[str]]) -> Path:
     return Path(result.stdout.strip()).resolve()
 
 
-def run_tests(into: Path, files: list[Path]) -> subprocess.CompletedProcess:
+def run_tests(into: Path, files: list[Path], junit: Path) -> subprocess.CompletedProcess:
     # importlib mode: pytest puts no test folder in front of the path, so `tinytorch` stays the learner's.
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+    command = [sys.executable, "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", "-p", "no:xdist",
                "--import-mode=importlib", f"--rootdir={cv.ROOT}", "-c", str(cv.ROOT / "pyproject.toml"),
-               *map(str, files)]
+               f"--junitxml={junit}", *map(str, files)]
     return subprocess.run(command, env=learner_env(into), cwd=into, capture_output=True, text=True)
 
 
+@dataclass
+class Failure:
+    test: str  # tests/core/test_layers.py::test_linear_matches_numpy
+    test_file: Path
+    raised_in: str | None  # the package module of the deepest package frame, e.g. core.autograd
+
+
+def failures(junit: Path) -> list[Failure]:
+    """The failed and erroring tests of a pytest JUnit report, each with where in the package it raised."""
+    found = []
+    for case in ElementTree.parse(junit).iter("testcase"):
+        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if problem is None:
+            continue
+        parts = case.get("classname", "").split(".")
+        test_file = next((cv.ROOT.joinpath(*parts[:n]).with_suffix(".py") for n in range(len(parts), 0, -1)
+                          if cv.ROOT.joinpath(*parts[:n]).with_suffix(".py").exists()), cv.ROOT)
+        frames = re.findall(rf"(?:^|[\s/]){cv.PACKAGE}/([\w/]+)\.py:\d+", problem.text or "", re.M)
+        message = problem.get("message") or ""
+        # A wrong value fails a check (an assertion, in the test or a testing helper): the tested module is to blame.
+        # Any other exception was raised by the code it passed through: the deepest package frame is.
+        checked = message.startswith(("assert", "AssertionError", "Failed", "DID NOT RAISE")) or "\nE   AssertionError" in (
+            problem.text or "")
+        test = f"{test_file.relative_to(cv.ROOT).as_posix()}::{case.get('name')}"
+        found.append(Failure(test, test_file, None if checked or not frames else frames[-1].replace("/", ".")))
+    return found
+
+
 def check(work: Path = DEFAULT_WORK, into: Path = DEFAULT_INTO, out=print) -> str | None:
-    """Run each module's package tests on the learner's package; return the first failing module, or None."""
+    """Run the package tests on the learner's package; return the first module (in course order) to blame, or None.
+
+    A failure is blamed on the module whose code raised it (the deepest frame in the learner's
+    package: a stub of module 05 that raises inside a Tensor test is module 05's), else on the
+    module whose tests failed (a wrong value).
+    """
     notebooks = work_notebooks(work)
     owners = package_modules_by_notebook(notebooks, work.parent)
     origin = imported_from(into, owners)
     if not origin.is_relative_to((into / cv.PACKAGE).resolve()):
         raise cv.NotebookError(f"tinytorch comes from {origin}, not from your package in {into}")
+    order = list(owners)
+    tested = {path: module for module, names in owners.items() for path in map(tests_for, names) if path is not None}
     missing = [name for name in cv.module_names() if name not in owners]
-    if missing:
-        out(f"Note: {', '.join(missing)} not in work/ yet. Package tests that need them (gradients need the autograd "
-            "module) fail until they are there, so a failure below may belong to a later module.")
-    mapped = {path for names in owners.values() for path in map(tests_for, names) if path is not None}
+    files = set(tested)
     if not missing:  # tests of the whole package (the op catalogue, ...) once every module is there
-        owners["the whole package"] = []
-    everything = sorted(mapped | (set((PACKAGE_TESTS / "core").glob("test_*.py")) if not missing else set()))
-    if everything:
-        result = run_tests(into, everything)  # one run when all is well; module by module only to find the culprit
-        if result.returncode == 0:
-            out(f"{', '.join(owners)}: ok ({(result.stdout.strip().splitlines() or [''])[-1]})")
-            if missing:
-                out(f"Not in work/ yet, so not in your package: {', '.join(missing)}")
-            return None
-    for module, dotted_names in owners.items():
-        files = [path for path in map(tests_for, dotted_names) if path is not None]
-        if module == "the whole package":
-            files = sorted(set((PACKAGE_TESTS / "core").glob("test_*.py")) - mapped)
-        if not files:
-            out(f"{module}: no package tests")
-            continue
-        result = run_tests(into, files)
-        summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
-        if result.returncode != 0:
-            failures = [f[f.find("tests/"):] for f in re.findall(r"^FAILED (\S+)", result.stdout, re.M)[:5]]
-            out(f"{module}: FAILED ({summary})")
-            out(f"Your module {module} fails its package tests ({', '.join(p.relative_to(cv.ROOT).as_posix() for p in files)}).")
-            out(f"Fix work/{module}/{module}.ipynb, then run `make my-framework` and `make check-my-framework` again.")
-            if failures:
-                out("First failures:\n  " + "\n  ".join(failures))
-            else:
-                out(result.stdout[-3000:] + result.stderr[-2000:])
-            return module
-        out(f"{module}: ok ({summary})")
+        files |= set((PACKAGE_TESTS / "core").glob("test_*.py"))
+        order.append(WHOLE_PACKAGE)
+    if not files:
+        out("No package tests for your modules yet.")
+        return None
+    with tempfile.TemporaryDirectory(prefix="tinytorch-check-") as scratch:
+        junit = Path(scratch) / "report.xml"
+        result = run_tests(into, sorted(files), junit)
+        failed = failures(junit) if junit.exists() else []
+    summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
+    if result.returncode == 0:
+        out(f"Your framework passes the package tests of {', '.join(order)} ({summary}).")
+        if missing:
+            out(f"Not in work/ yet, so not in your package: {', '.join(missing)}")
+        return None
+    if not failed:
+        out(result.stdout[-3000:] + result.stderr[-2000:])
+        return WHOLE_PACKAGE
+    exported_by = {dotted: module for module, names in owners.items() for dotted in names}
+    blamed: dict[str, list[Failure]] = {}
+    for failure in failed:
+        module = exported_by.get(failure.raised_in) or tested.get(failure.test_file, WHOLE_PACKAGE)
+        blamed.setdefault(module, []).append(failure)
+    culprit = min(blamed, key=lambda module: order.index(module) if module in order else len(order))
+    out(f"Package tests: {summary}")
+    for module in order:
+        if module in blamed:
+            out(f"  {module}: {len(blamed[module])} failing")
+    if culprit == WHOLE_PACKAGE:
+        out("Tests of the whole package fail (first failures below).")
+    else:
+        out(f"Your module {culprit} fails its package tests: fix work/{culprit}/{culprit}.ipynb, then run "
+            "`make my-framework` and `make check-my-framework` again. Later modules build on it, so start there.")
+    out("First failures:\n  " + "\n  ".join(failure.test for failure in blamed[culprit][:5]))
     if missing:
         out(f"Not in work/ yet, so not in your package: {', '.join(missing)}")
-    return None
+    return culprit
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ check fail with a message that names that module.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -87,8 +88,22 @@ def test_a_bug_in_one_module_is_reported_by_name(tmp_path):
     result = learner("check", "--work", str(tmp_path / "work"), "--into", str(tmp_path / "build"))
     assert result.returncode == 1, f"a Linear that subtracts its bias passed the check:\n{result.stdout}{result.stderr}"
     assert f"Your module {buggy} fails its package tests" in result.stdout, result.stdout
-    assert "02_activations: ok" in result.stdout, f"modules before the bug should pass:\n{result.stdout}"
-    assert f"{modules[modules.index(buggy) + 1]}:" not in result.stdout, "the check should stop at the failing module"
+    assert f"{buggy}: " in result.stdout and not any(f"  {m}: " in result.stdout for m in modules[: modules.index(buggy)]), (
+        f"only {buggy} and the modules after it may be blamed:\n{result.stdout}"
+    )
+
+
+def test_a_stub_is_blamed_where_it_raises_not_where_it_is_called(tmp_path):
+    """A learner who solved 01-04 and not yet 05: Tensor tests that take gradients fail inside 05's stubs."""
+    modules = conventions.module_names()
+    unsolved = "05_autograd"
+    write_work(tmp_path / "work", modules[: modules.index(unsolved)])
+    shutil.copytree(conventions.module_notebook(unsolved, "release").parent, tmp_path / "work" / unsolved)
+    assert learner("build", "--work", str(tmp_path / "work"), "--into", str(tmp_path / "build")).returncode == 0
+    result = learner("check", "--work", str(tmp_path / "work"), "--into", str(tmp_path / "build"))
+    assert result.returncode == 1 and f"Your module {unsolved} fails its package tests" in result.stdout, result.stdout
+    assert "01_tensor: " not in result.stdout, f"the Tensor's tests fail in {unsolved}'s stubs, not in 01:\n{result.stdout}"
+    assert f"Not in work/ yet, so not in your package: {', '.join(modules[modules.index(unsolved) + 1:])}" in result.stdout
 
 
 def test_a_module_that_breaks_the_import_is_reported_by_name(tmp_path):
