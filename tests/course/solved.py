@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.course.nbgrader_course import load_notebook
 from tools import conventions
+from tools.conventions import ROOT
 
 
 def solved_release(module: str) -> dict:
@@ -28,3 +31,9 @@ def write_work(work: Path, modules: list[str], change=None) -> None:
             change(module, notebook)
         (work / module).mkdir(parents=True, exist_ok=True)
         (work / module / f"{module}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def learner(*args: str) -> subprocess.CompletedProcess:
+    """`python -m tools.learner ARGS` (what `make my-framework` and `make check-my-framework` run)."""
+    return subprocess.run([sys.executable, "-m", "tools.learner", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=900)
