@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # Parallel test workers; each notebook and each module's grading run stays on one worker.
 TEST_WORKERS ?= 2
 
-.PHONY: install lab test build check work lint bench mutants clean
+.PHONY: install lab lab-instructor my-framework check-my-framework bundle test build check work lint bench mutants clean
 
 install: $(STAMP)
 
@@ -22,9 +22,14 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
 
-# The server command itself lives in tools/lab.py (tests/course/test_lab.py starts the same one).
+# The server command itself lives in tools/lab.py (tests/course/test_lab.py and test_browser.py start the
+# same one). `make lab` is the student's lab; `make lab-instructor` adds nbgrader's formgrader and
+# Create Assignment tools.
 lab: install
 	$(BIN)/python -m tools.lab $(LAB_ARGS)
+
+lab-instructor: install
+	$(BIN)/python -m tools.lab --instructor $(LAB_ARGS)
 
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
@@ -43,6 +48,18 @@ work:
 	@for m in release/*/; do name=$$(basename $$m); \
 	  if [ -e work/$$name ]; then echo "keeping your work/$$name"; \
 	  else cp -r $$m work/$$name && echo "created work/$$name"; fi; done
+
+# Your own framework: export your notebooks in work/ into build/learner/tinytorch (never the reference
+# tinytorch/), then run the package tests on it. Milestones use it with USE_MY_FRAMEWORK = True.
+my-framework: install
+	$(BIN)/python -m tools.learner build
+
+check-my-framework: install
+	$(BIN)/python -m tools.learner check
+
+# What students get when modules up to UPTO are released (instructors): `make bundle UPTO=03`.
+bundle: install
+	$(BIN)/python -m tools.bundle $(UPTO)
 
 # Speed against plain NumPy (and PyTorch when installed); prints ratios.
 bench: install

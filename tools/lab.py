@@ -1,29 +1,71 @@
 """Running Jupyter for the course.
 
-    python -m tools.lab [JupyterLab options]    what `make lab` runs
+    python -m tools.lab [JupyterLab options]                 what `make lab` runs (the student's lab)
+    python -m tools.lab --instructor [JupyterLab options]    what `make lab-instructor` runs
 
-`lab_command` is the one definition of how the course serves JupyterLab (rooted at the course
-folder, allowed to run as root); `make lab` and tests/course/test_lab.py both use it, with the
-Python that runs this file. `isolated_jupyter_env` keeps builds and tests away from the user's
-Jupyter configuration.
+`lab_command` and `lab_env` are the one definition of how the course serves JupyterLab (rooted at
+the course folder, allowed to run as root); `make lab`, `make lab-instructor` and the tests
+(tests/course/test_lab.py, tests/course/test_browser.py) all use them, with the Python that runs
+this file.
+
+The two roles differ in what the learner sees. The student's lab switches off nbgrader's
+instructor tools: the formgrader (its server extension and its lab plugin), the "Create
+Assignment" sidebar and the course list; the instructor's lab keeps them. Neither shows
+JupyterLab's news and update pop-up. The lab plugins are switched off by a `page_config.json`
+in `tools/jupyter/<role>/labconfig/`, which `lab_env` puts on `JUPYTER_CONFIG_PATH` on top of
+the user's own configuration (never written to).
+
+`isolated_jupyter_env` keeps builds and tests away from the user's Jupyter configuration.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tools.conventions import ROOT
 
+ROLES = ("student", "instructor")
+CONFIG_DIRS = Path(__file__).resolve().parent / "jupyter"
+# nbgrader's server extensions that only an instructor uses (the student keeps validate and assignment list).
+INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
-def lab_command(extra_args: Sequence[str] = (), python: str = sys.executable) -> list[str]:
-    """The JupyterLab server for the course, from the environment of `python`."""
-    command = [python, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}"]
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown lab role {role!r}: expected one of {', '.join(ROLES)}")
+
+
+def lab_command(
+    extra_args: Sequence[str] = (), python: str = sys.executable, role: str = "student", root: Path = ROOT
+) -> list[str]:
+    """The JupyterLab server for the course (the student's or the instructor's), from the environment of `python`."""
+    _check_role(role)
+    command = [python, "-m", "jupyterlab"]
+    if not any(arg.startswith("--ServerApp.root_dir") for arg in extra_args):  # Jupyter takes it only once
+        command.append(f"--ServerApp.root_dir={root}")
+    if role == "student":
+        switched_off = ", ".join(f"{name!r}: False" for name in INSTRUCTOR_SERVER_EXTENSIONS)
+        command.append(f"--ServerApp.jpserver_extensions={{{switched_off}}}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines run as root
     return command + list(extra_args)
+
+
+def lab_config_dir(role: str) -> Path:
+    """tools/jupyter/<role>: the Jupyter configuration folder of one role (its labconfig/page_config.json)."""
+    _check_role(role)
+    return CONFIG_DIRS / role
+
+
+def lab_env(role: str = "student", base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: this process's environment) with the role's configuration folder on JUPYTER_CONFIG_PATH."""
+    env = dict(os.environ if base is None else base)
+    paths = [str(lab_config_dir(role))] + [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
+    return env
 
 
 def isolated_jupyter_env(home: Path) -> dict[str, str]:
@@ -44,8 +86,11 @@ def isolated_jupyter_env(home: Path) -> dict[str, str]:
 
 
 def main(argv: Sequence[str]) -> None:
-    command = lab_command(argv)
-    os.execv(command[0], command)  # become the server: signals reach JupyterLab directly
+    argv = list(argv)
+    role = "instructor" if "--instructor" in argv else "student"
+    argv = [arg for arg in argv if arg != "--instructor"]
+    command = lab_command(argv, role=role)
+    os.execve(command[0], command, lab_env(role))  # become the server: signals reach JupyterLab directly
 
 
 if __name__ == "__main__":

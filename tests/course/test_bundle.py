@@ -1,0 +1,116 @@
+"""`make bundle UPTO=NN`: what students get while module NN is open, and nothing of NN's answers.
+
+Module NN's notebook, solved as a student would solve it, runs on the bundle's own package; the
+package installs with pip; the bundled milestones run on it and the others cannot; and no line of
+a solution of module NN or later appears anywhere in the bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.course.nbgrader_course import load_notebook
+from tests.course.solved import solved_release
+from tools import conventions
+from tools.bundle import PACKAGE_FOLDER, imported_package_modules, milestone_notebooks, owners
+from tools.conventions import ROOT, SOLUTION_BEGIN, SOLUTION_END, module_names, source_text
+
+MODULES = module_names()
+SOLUTION_BLOCK = re.compile(re.escape(SOLUTION_BEGIN) + r"\n(.*?)" + re.escape(SOLUTION_END), re.S)
+# Open modules to bundle for: the second (the first that can be), one in the middle, the last.
+OPEN = sorted({MODULES[1], MODULES[len(MODULES) // 2], MODULES[-1]}, key=MODULES.index)
+
+
+def make_bundle(upto: str, into) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "tools.bundle", upto.split("_")[0], "--into", str(into)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"make bundle UPTO={upto} failed:\n{result.stdout}{result.stderr}"
+    return result
+
+
+def notebook_text(folder: str, module: str) -> str:
+    return "\n".join(source_text(cell) for cell in load_notebook(folder, module)["cells"])
+
+
+def solution_lines(module: str, min_length: int = 25) -> set[str]:
+    """Distinctive lines of a module's solutions: long, and in no student-visible text of any module."""
+    lines = {line.strip() for cell in load_notebook("source", module)["cells"] if conventions.is_solution(cell)
+             for block in SOLUTION_BLOCK.findall(source_text(cell)) for line in block.splitlines()}
+    return {line for line in lines if len(line) >= min_length}
+
+
+def secrets_from(upto: str) -> set[str]:
+    """Solution lines of `upto` and every later module that no earlier module and no release notebook shows."""
+    index = MODULES.index(upto)
+    allowed = "\n".join([notebook_text("release", m) for m in MODULES] + [notebook_text("source", m) for m in MODULES[:index]])
+    return {line for module in MODULES[index:] for line in solution_lines(module) if line not in allowed}
+
+
+def bundle_text(bundle) -> str:
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in sorted(bundle.rglob("*"))
+                     if path.is_file() and "__pycache__" not in path.parts)
+
+
+@pytest.mark.parametrize("upto", OPEN)
+def test_bundle_holds_no_solution_of_the_open_module_or_later(tmp_path, upto):
+    bundle = tmp_path / "bundle"
+    make_bundle(upto, bundle)
+    secrets = secrets_from(upto)
+    reference = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "tinytorch").rglob("*.py"))
+    assert any(secret in reference for secret in secrets), "no solution line of the open module found in tinytorch/"
+    text = bundle_text(bundle)
+    leaked = sorted(secret for secret in secrets if secret in text)
+    assert not leaked, f"the bundle for {upto} shows solution lines of {upto} or later: {leaked[:5]}"
+    released = sorted(path.name for path in (bundle / "release").iterdir())
+    assert released == MODULES[: MODULES.index(upto) + 1], f"released {released}"
+    exported = {dotted for dotted, module in owners().items() if module in MODULES[: MODULES.index(upto)]}
+    packaged = {path.relative_to(bundle / PACKAGE_FOLDER / "tinytorch").with_suffix("").as_posix().replace("/", ".")
+                for path in (bundle / PACKAGE_FOLDER / "tinytorch").rglob("*.py")}
+    assert exported <= packaged and not {owners()[d] for d in packaged if d in owners()} - set(MODULES[: MODULES.index(upto)]), (
+        f"the package of the bundle for {upto} should hold exactly the modules before it: {sorted(packaged)}"
+    )
+
+
+def test_the_open_module_runs_on_the_bundle_and_the_package_installs(tmp_path):
+    upto = MODULES[-1]
+    bundle = tmp_path / "bundle"
+    make_bundle(upto, bundle)
+    package = bundle / PACKAGE_FOLDER
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package), os.environ.get("PYTHONPATH", "")]))
+
+    # pip accepts the folder: it builds a wheel holding tinytorch and nothing else.
+    wheels = tmp_path / "wheels"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(wheels), str(package)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, f"pip cannot build {PACKAGE_FOLDER}/:\n{built.stdout}{built.stderr}"
+    (wheel,) = wheels.glob("tinytorch-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert {top for top in tops if not top.endswith(".dist-info")} == {"tinytorch"}, tops
+
+    # Module NN, solved the way a student would, runs on the bundle's package (first cell checks which one).
+    notebook = nbformat.reads(json.dumps(solved_release(upto)), as_version=4)
+    guard = (f"import tinytorch\nassert tinytorch.__file__.startswith({str(package)!r}), "
+             "f'tinytorch comes from {tinytorch.__file__}'")
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(guard))
+    folder = bundle / "release" / upto
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute(env=env)
+
+    # Bundled milestones import only what the package has; the others need a module it lacks.
+    packaged = {path.relative_to(package / "tinytorch").with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+                for path in (package / "tinytorch").rglob("*.py")}
+    bundled = {path.name for path in (bundle / "notebooks").glob("*.ipynb")}
+    for milestone in milestone_notebooks():
+        needs = imported_package_modules(milestone)
+        if milestone.name in bundled:
+            assert needs <= packaged, f"{milestone.stem} is bundled but needs {sorted(needs - packaged)}"
+        else:
+            assert needs - packaged, f"{milestone.stem} could run on the bundle for {upto} but was left out"
