@@ -1,53 +1,17 @@
-"""tinytorch.core.backward_rules: each op keeps its one forward, and the errors users see are that forward's.
+"""tinytorch.core.backward_rules: with autograd on, the errors users see are the forward's own.
 
-The gradient of every rule is checked against float64 central differences by tests/core/test_catalogue.py.
+Every op of the catalogue (one forward per call, where its rule lives, float32 kept) is checked by
+tests/core/test_catalogue_autograd.py, and its gradient against float64 central differences by
+tests/core/test_catalogue.py: both need the whole package.
 """
 
 import numpy as np
 import pytest
 
 import tinytorch.core.backward_rules as backward_rules
-from tests.catalogue import CASES, Const
 from tinytorch.core import activations, losses
 from tinytorch.core import tensor as tensor_module
 from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd
-
-OP_CASES = [case for case in CASES if case.op is not None]
-
-
-def inputs_of(case, requires_grad):
-    values = case.inputs(np.random.default_rng(0))
-    return [Tensor(v.value) if isinstance(v, Const) else Tensor(v, requires_grad=requires_grad) for v in values]
-
-
-@pytest.mark.parametrize("case", OP_CASES, ids=lambda case: case.name)
-def test_with_autograd_on_each_op_runs_its_own_forward_once_and_records_one_node(case):
-    operation, original = case.op, case.op.forward
-    calls = []
-
-    def spy(*args, **kwargs):
-        calls.append(operation.__name__)
-        return original(*args, **kwargs)
-
-    operation.forward = spy
-    try:
-        out = case.call(*inputs_of(case, requires_grad=True))
-    finally:
-        operation.forward = original
-    assert calls == [operation.__name__], f"{case.name}: the forward of {operation.__name__} ran {len(calls)} times"
-    assert out.grad_fn is not None and out.grad_fn.op is operation, f"{case.name}: output node is {out.grad_fn!r}"
-
-
-# Ops of modules 01-04 get their rules in module 05; later ops define theirs beside the forward.
-EARLY_MODULES = {tensor_module.__name__, activations.__name__, losses.__name__}
-
-
-def test_every_rule_lives_in_backward_rules_and_is_attached_to_its_op():
-    for case in OP_CASES:
-        rule = case.op.backward
-        home = backward_rules.__name__ if case.op.__module__ in EARLY_MODULES else case.op.__module__
-        assert rule is not None and rule.__module__ == home, f"{case.op.__name__}: {rule!r} should live in {home}"
-        assert rule.__name__ == f"{case.op.__name__.removeprefix('tensor_')}_backward"
 
 
 def message(action):
@@ -84,27 +48,3 @@ def test_the_matmul_message_users_see():
     text = message(lambda: BAD_CALLS["matmul (2, 3) @ (4, 5)"](True))
     assert text == "matmul shape mismatch: (2, 3) @ (4, 5): inner sizes 3 and 4 differ"
     assert tensor_module.matmul.backward is backward_rules.matmul_backward
-
-
-@pytest.mark.parametrize("case", OP_CASES, ids=lambda case: case.name)
-def test_every_rule_keeps_float32_gradients_float32(case):
-    """The leaf's .grad is cast to its dtype anyway, so look at what the rule itself returns."""
-    values = case.inputs(np.random.default_rng(2))
-    tensors = [Tensor(v.value.astype(np.float32)) if isinstance(v, Const) else Tensor(v.astype(np.float32), requires_grad=True)
-               for v in values]  # everything float32, labels included: float32 in, float32 out
-    operation, rule = case.op, case.op.backward
-    returned = []
-
-    def spy(*args, **kwargs):
-        grads = rule(*args, **kwargs)
-        returned.extend(grads if isinstance(grads, (tuple, list)) else [grads])
-        return grads
-
-    operation.backward = spy
-    try:
-        out = case.call(*tensors)
-        out.backward(np.random.default_rng(3).normal(size=out.shape).astype(np.float32))
-    finally:
-        operation.backward = rule
-    dtypes = [np.asarray(grad).dtype for grad in returned if grad is not None]
-    assert dtypes and all(dtype == np.float32 for dtype in dtypes), f"{case.name}: the rule returned {dtypes}"
