@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 import tinytorch.core.activations as activations
+import tinytorch.core.embeddings as embeddings
 import tinytorch.core.losses as losses
 import tinytorch.core.tensor as tensor
 
@@ -83,6 +84,18 @@ def _binary_cross_entropy_with_logits(z, y):
 
 def _gelu(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def embedding_cases() -> list[OpCase]:
+    """Ids are a Const (they become a float32 Tensor there, so the call casts them back to integers)."""
+    cases = []
+    for label, ids in [("1-d repeated ids", np.array([0, 2, 2, 4, 0, 2])), ("2-d ids", np.array([[1, 3, 3], [4, 1, 0]])),
+                       ("one id", np.array([3])), ("3-d ids", np.array([[[0, 0], [4, 4]], [[2, 0], [0, 2]]]))]:
+        cases.append(OpCase(f"embedding {label}", embeddings.embedding,
+                            lambda w, i: embeddings.embedding(w, i.data.astype(np.int64)),
+                            lambda w, i: w[i.astype(np.int64)],
+                            lambda rng, i=ids: [rng.normal(size=(5, 3)), Const(i)]))
+    return cases
 
 
 def build_cases() -> list[OpCase]:
@@ -157,6 +170,7 @@ def build_cases() -> list[OpCase]:
                         lambda x, w, b: np.maximum(x @ w + b, 0), inputs(normal(5, 3), normal(3, 4), positive(4))))
     cases.append(OpCase("log-sum-exp chain", None, lambda x: (x - x.max(axis=1, keepdims=True)).exp().sum(axis=1).log(),
                         lambda x: np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)), inputs(distinct(3, 4))))
+    cases += embedding_cases()
     return cases
 
 

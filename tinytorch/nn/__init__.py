@@ -18,6 +18,9 @@ __all__ = [
     'CrossEntropyLoss',
     'BinaryCrossEntropyLoss',
     'BCEWithLogitsLoss',
+    'Embedding',
+    'PositionalEncoding',
+    'LearnedPositionalEmbedding',
     'functional',
 ]
 
@@ -29,4 +32,5 @@ from tinytorch.core.losses import (
     BinaryCrossEntropyLoss,
     BCEWithLogitsLoss,
 )
+from tinytorch.core.embeddings import Embedding, PositionalEncoding, LearnedPositionalEmbedding
 from tinytorch.nn import functional

@@ -12,6 +12,8 @@ __all__ = [
     'cross_entropy',
     'binary_cross_entropy',
     'binary_cross_entropy_with_logits',
+    'embedding',
+    'sinusoidal_positions',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -22,3 +24,4 @@ from tinytorch.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
 )
+from tinytorch.core.embeddings import embedding, sinusoidal_positions
