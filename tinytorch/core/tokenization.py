@@ -86,7 +86,7 @@ class CharTokenizer:
         check_text(text)
         unknown = sorted(set(text) - self.ids.keys())
         if unknown:
-            raise ValueError(f"characters not in the vocabulary: {unknown[:20]}")
+            raise ValueError(f"characters not in the vocabulary: {unknown}")
         return [self.ids[char] for char in text]
 
     def decode(self, ids):

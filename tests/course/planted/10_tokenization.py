@@ -33,7 +33,7 @@ BUGS = [
         "if vocab_size < 256 + len(special_tokens):", "if vocab_size < 256:",
         "integration-clear-errors"),
     bug("names-first-unknown-character-only", "char-tokenizer",
-        'raise ValueError(f"characters not in the vocabulary: {unknown[:20]}")',
+        'raise ValueError(f"characters not in the vocabulary: {unknown}")',
         'raise ValueError(f"character {unknown[0]!r} is not in the vocabulary")',
         "integration-clear-errors"),
 ]
