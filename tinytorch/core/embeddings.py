@@ -41,11 +41,11 @@ def embedding(weight, ids):
 def embedding_backward(node, grad, weight, ids):
     ids = _token_ids(ids, weight.shape[0]).reshape(-1)
     rows = grad.reshape(len(ids), weight.shape[1])
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(ids) else np.zeros(0, dtype=int)
     full = np.zeros(weight.shape, dtype=grad.dtype)
-    if len(ids):
+    if len(ids):  # reduceat needs at least one run
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
         full[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
     return full
 
@@ -79,13 +79,11 @@ class Embedding(Module):
 
 def sinusoidal_positions(max_len, dim):
     """The (max_len, dim) float32 table: sin(p / 10000^(2i/dim)) in column 2i, cos of the same angle in 2i + 1."""
-    positions = np.arange(max_len, dtype=np.float64)[:, None]
-    frequencies = 10000.0 ** (-np.arange(0, dim, 2, dtype=np.float64) / dim)
-    angles = positions * frequencies
-    table = np.empty((max_len, dim))
+    angles = np.arange(max_len)[:, None] * 10000.0 ** (-np.arange(0, dim, 2) / dim)  # (max_len, ceil(dim / 2))
+    table = np.empty((max_len, dim), dtype=np.float32)
     table[:, 0::2] = np.sin(angles)
     table[:, 1::2] = np.cos(angles[:, : dim // 2])
-    return table.astype(np.float32)
+    return table
 
 
 def _check_input(x, max_len, embedding_dim):
@@ -107,7 +105,7 @@ class PositionalEncoding(Module):
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(x)
         length = _check_input(x, self.max_len, self.embedding_dim)
-        return x + Tensor(self.table[:length], dtype=x.dtype)
+        return x + Tensor(self.table[:length])
 
 
 class LearnedPositionalEmbedding(Module):
