@@ -227,6 +227,74 @@ def bench_loader_share():
     return median_time(loader_epoch, repeats=5, warmup=1), median_time(training_epoch, repeats=5, warmup=1)
 
 
+def bench_bpe_training(num_merges=500):
+    """Byte-level BPE on Python's docs: recounting every merge against incremental pair counts, same merges."""
+    from collections import Counter
+
+    from tinytorch.core.tokenization import (
+        BPETokenizer,
+        load_python_docs,
+        split_chunks,
+        train_merges,
+        train_merges_naive,
+    )
+
+    corpus = load_python_docs()
+    words = {tuple(chunk.encode("utf-8")): count for chunk, count in Counter(split_chunks(corpus)).items()}
+    start = time.perf_counter()
+    incremental = train_merges(words, num_merges)
+    incremental_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    naive = train_merges_naive(words, num_merges)
+    naive_seconds = time.perf_counter() - start
+    assert incremental == naive, "incremental and naive BPE training disagree"
+    tokenizer = BPETokenizer(incremental)
+    start = time.perf_counter()
+    ids = tokenizer.encode(corpus)
+    encode_seconds = time.perf_counter() - start
+    assert tokenizer.decode(ids) == corpus
+    return len(corpus), naive_seconds, incremental_seconds, encode_seconds, len(ids)
+
+
+def bench_embedding(batch=16, length=64, vocab=512, width=128):
+    """Embedding forward + backward of sum(embedding(ids) * upstream) against the same steps in NumPy (np.add.at)."""
+    from tinytorch.core.embeddings import Embedding
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, vocab, size=(batch, length))
+    upstream = rng.normal(size=(batch, length, width)).astype(np.float32)
+    layer = Embedding(vocab, width, rng=0)
+    table = layer.weight.data.copy()
+    grad_output = Tensor(upstream)
+
+    def tinytorch_step():
+        layer.zero_grad()
+        (layer(ids) * grad_output).sum().backward()
+
+    def numpy_step():  # the same work: gather, multiply, sum; then their gradients and the scatter-add
+        out = table[ids]
+        loss = (out * upstream).sum()
+        grad_out = np.ones_like(out) * upstream
+        grad = np.zeros_like(table)
+        np.add.at(grad, ids.reshape(-1), grad_out.reshape(-1, width))
+        return loss, grad
+
+    tinytorch_step()
+    np.testing.assert_allclose(layer.weight.grad, numpy_step()[1], rtol=1e-5, atol=1e-5)
+    tiny, base = process_time(tinytorch_step), process_time(numpy_step)
+    torch = optional_torch()
+    if torch is None:
+        return tiny, base, None
+    torch_layer = torch.nn.Embedding(vocab, width)
+    torch_ids, torch_upstream = torch.tensor(ids), torch.tensor(upstream)
+
+    def torch_step():
+        torch_layer.zero_grad()
+        (torch_layer(torch_ids) * torch_upstream).sum().backward()
+
+    return tiny, base, process_time(torch_step)
+
+
 def main():
     print(f"NumPy {np.__version__}, single-threaded BLAS; medians of repeated runs\n")
     rows, torch_ms = bench_mlp_step()
@@ -247,6 +315,14 @@ def main():
     loader, epoch = bench_loader_share()
     print(f"\nMNIST 5k epoch, batch 64: DataLoader alone {loader * 1e3:.1f} ms, training epoch {epoch * 1e3:.0f} ms "
           f"(the loader is {loader / epoch:.1%} of it)")
+    tiny, base, torch_ms = bench_embedding()
+    print(f"\nEmbedding 512 x 128, ids (16, 64), forward + backward (CPU): TinyTorch {tiny * 1e3:.3f} ms, "
+          f"NumPy by hand (np.add.at) {base * 1e3:.3f} ms ({tiny / base:.2f}x)"
+          + ("" if torch_ms is None else f", PyTorch {torch_ms * 1e3:.3f} ms ({torch_ms / base:.2f}x)"))
+    characters, naive, incremental, encode, tokens = bench_bpe_training()
+    print(f"\nBPE, 500 merges on Python's docs ({characters:,} characters): recounting {naive:.2f} s, "
+          f"incremental {incremental:.2f} s ({naive / incremental:.1f}x); encoding the corpus {encode:.2f} s "
+          f"({tokens / characters:.3f} tokens per character)")
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:

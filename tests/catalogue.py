@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 import tinytorch.core.activations as activations
+import tinytorch.core.embeddings as embeddings
 import tinytorch.core.losses as losses
 import tinytorch.core.spatial as spatial
 import tinytorch.core.tensor as tensor
@@ -151,6 +152,18 @@ def spatial_cases() -> list[OpCase]:
     return cases
 
 
+def embedding_cases() -> list[OpCase]:
+    """Ids are a Const (they become a float32 Tensor there, so the call casts them back to integers)."""
+    cases = []
+    for label, ids in [("1-d repeated ids", np.array([0, 2, 2, 4, 0, 2])), ("2-d ids", np.array([[1, 3, 3], [4, 1, 0]])),
+                       ("one id", np.array([3])), ("3-d ids", np.array([[[0, 0], [4, 4]], [[2, 0], [0, 2]]]))]:
+        cases.append(OpCase(f"embedding {label}", embeddings.embedding,
+                            lambda w, i: embeddings.embedding(w, i.data.astype(np.int64)),
+                            lambda w, i: w[i.astype(np.int64)],
+                            lambda rng, i=ids: [rng.normal(size=(5, 3)), Const(i)]))
+    return cases
+
+
 def build_cases() -> list[OpCase]:
     cases = []
     binary = [("add", tensor.add, np.add), ("sub", tensor.sub, np.subtract), ("mul", tensor.mul, np.multiply)]
@@ -224,6 +237,7 @@ def build_cases() -> list[OpCase]:
     cases.append(OpCase("log-sum-exp chain", None, lambda x: (x - x.max(axis=1, keepdims=True)).exp().sum(axis=1).log(),
                         lambda x: np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)), inputs(distinct(3, 4))))
     cases += spatial_cases()
+    cases += embedding_cases()
     return cases
 
 

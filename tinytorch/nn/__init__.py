@@ -22,6 +22,9 @@ __all__ = [
     'MaxPool2d',
     'AvgPool2d',
     'BatchNorm2d',
+    'Embedding',
+    'PositionalEncoding',
+    'LearnedPositionalEmbedding',
     'functional',
 ]
 
@@ -34,4 +37,5 @@ from tinytorch.core.losses import (
     BCEWithLogitsLoss,
 )
 from tinytorch.core.spatial import Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d
+from tinytorch.core.embeddings import Embedding, PositionalEncoding, LearnedPositionalEmbedding
 from tinytorch.nn import functional

@@ -16,6 +16,8 @@ __all__ = [
     'max_pool2d',
     'avg_pool2d',
     'batch_norm2d',
+    'embedding',
+    'sinusoidal_positions',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -27,3 +29,4 @@ from tinytorch.core.losses import (
     binary_cross_entropy_with_logits,
 )
 from tinytorch.core.spatial import conv2d, max_pool2d, avg_pool2d, batch_norm2d
+from tinytorch.core.embeddings import embedding, sinusoidal_positions
