@@ -40,6 +40,7 @@ class Module:
     def __init__(self):
         # object.__setattr__ skips our own __setattr__, which needs these to exist already.
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
@@ -48,6 +49,12 @@ class Module:
             raise AttributeError(
                 f"cannot assign {name!r} yet: call super().__init__() first in {type(self).__name__}.__init__"
             )
+        if name in self._buffers:
+            # A new Tensor keeps the name a buffer (as in PyTorch); anything else takes its place.
+            if isinstance(value, Tensor) and not isinstance(value, Parameter):
+                self._buffers[name] = value
+            else:
+                del self._buffers[name]
         if isinstance(value, Parameter):
             self._modules.pop(name, None)
             self._parameters[name] = value
@@ -61,8 +68,33 @@ class Module:
 
     def __delattr__(self, name):
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name, value):
+        """Register `value` (a NumPy array or Tensor) as state that is saved and loaded but never trained."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise KeyError(f"register_buffer needs a name that is a Python identifier (no dots), got {name!r}")
+        if isinstance(value, Parameter) or not isinstance(value, (np.ndarray, Tensor)):
+            raise TypeError(f"register_buffer({name!r}, ...) needs a NumPy array or a Tensor that is not a "
+                            f"Parameter, got {type(value).__name__}")
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise ValueError(f"register_buffer({name!r}, ...): a buffer is not trained, so it cannot require "
+                             "gradients (register a Parameter instead)")
+        # A Tensor over the same array (no copy): code that holds the array still sees the buffer's values.
+        buffer = value if isinstance(value, Tensor) else Tensor(value, dtype=value.dtype)
+        self._buffers[name] = buffer
+        setattr(self, name, buffer)  # __setattr__ takes the name out of the other registries
+
+    def named_buffers(self, prefix=""):
+        """Yield (dotted name, buffer) for this module and every sub-module, each buffer once."""
+        seen = set()
+        for module_name, module in self.named_modules():
+            for name, buffer in module._buffers.items():
+                if id(buffer) not in seen:
+                    seen.add(id(buffer))
+                    yield prefix + (f"{module_name}.{name}" if module_name else name), buffer
 
     def named_parameters(self, prefix=""):
         """Yield (dotted name, parameter) for this module and every sub-module, each parameter once."""
@@ -102,26 +134,29 @@ class Module:
         return self.train(False)
 
     def state_dict(self):
-        """{dotted name: a NumPy copy of the parameter's values}."""
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        """{dotted name: a NumPy copy of the values} for every parameter, then every buffer."""
+        state = {name: param.data.copy() for name, param in self.named_parameters()}
+        state.update((name, buffer.data.copy()) for name, buffer in self.named_buffers())
+        return state
 
     def load_state_dict(self, state_dict):
-        """Copy values from a state dict into the parameters, after checking names and shapes."""
+        """Copy values into the parameters and buffers, in place, after checking every name and shape."""
         own = dict(self.named_parameters())
+        own.update(self.named_buffers())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         if missing or unexpected:
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
         values = {}
-        for name, param in own.items():
+        for name, tensor in own.items():
             value = state_dict[name]
             value = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if value.shape != param.shape:
+            if value.shape != tensor.shape:
                 raise ValueError(f"load_state_dict: {name}: shape {value.shape} in the state dict, "
-                                 f"{param.shape} in the model")
+                                 f"{tensor.shape} in the model")
             values[name] = value
-        for name, param in own.items():
-            param.data = np.array(values[name], dtype=param.dtype)
+        for name, tensor in own.items():
+            tensor.data[...] = values[name]  # in place: keeps the dtype and every reference to the array
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
