@@ -8,12 +8,14 @@ import pytest
 
 import tinytorch  # noqa: F401  (turns autograd on)
 import tinytorch.core.checkpoints as checkpoints
-from tinytorch.core.activations import Tanh
+from tinytorch.core.activations import ReLU, Tanh
 from tinytorch.core.batching import Batches
 from tinytorch.core.checkpoints import load_checkpoint, save_checkpoint
-from tinytorch.core.layers import Linear, Sequential, manual_seed
+from tinytorch.core.layers import Flatten, Linear, Sequential, manual_seed
 from tinytorch.core.losses import CrossEntropyLoss
 from tinytorch.core.optimizers import SGD, Adam
+from tinytorch.core.spatial import BatchNorm2d, Conv2d, MaxPool2d
+from tinytorch.core.tensor import Tensor
 from tinytorch.core.training import Trainer
 
 
@@ -115,6 +117,47 @@ def test_a_checkpoint_that_does_not_fit_changes_nothing(tmp_path):
     with pytest.raises(KeyError, match="missing keys"):
         load_checkpoint(tmp_path / "renamed.npz", model, optimizer)
     assert snapshot(model, optimizer) == before
+
+
+def small_cnn(seed):
+    manual_seed(seed)
+    return Sequential(Conv2d(1, 3, 3, padding=1), BatchNorm2d(3), ReLU(), MaxPool2d(2), Flatten(), Linear(12, 3))
+
+
+def test_batch_norm_statistics_survive_a_checkpoint(tmp_path):
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(loc=1.5, scale=2.0, size=(12, 1, 4, 4)).astype(np.float32), rng.integers(0, 3, size=12)
+    model = small_cnn(0)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    Trainer(model, optimizer, CrossEntropyLoss()).fit(Batches(X, y, 4, rng=0), epochs=2, progress=False)
+    norm = model[1]
+    assert abs(norm.running_mean.data).min() > 0.1  # trained: far from the initial zeros
+    save_checkpoint(tmp_path / "cnn.npz", model, optimizer, epoch=2)
+    restored = small_cnn(1)
+    held = restored[1].running_var.data
+    load_checkpoint(tmp_path / "cnn.npz", restored, SGD(restored.parameters(), lr=0.1, momentum=0.9))
+    assert restored[1].running_var.data is held  # loaded in place
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_array_equal(getattr(restored[1], name).data, getattr(norm, name).data, err_msg=name)
+    x = Tensor(X[:5])
+    np.testing.assert_array_equal(restored.eval()(x).data, model.eval()(x).data)
+
+
+def test_a_checkpoint_with_a_wrong_buffer_changes_nothing(tmp_path):
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(8, 1, 4, 4)).astype(np.float32), rng.integers(0, 3, size=8)
+    model = small_cnn(0)
+    optimizer = Adam(model.parameters(), lr=0.01)
+    Trainer(model, optimizer, CrossEntropyLoss()).fit(Batches(X, y, 4, rng=0), epochs=1, progress=False)
+    wrong = small_cnn(2)
+    wrong[1].register_buffer("running_var", np.ones(4, dtype=np.float32))  # the last key, of the wrong shape
+    save_checkpoint(tmp_path / "wrong.npz", wrong, Adam(wrong.parameters(), lr=0.01), epoch=1)
+    before, statistics = snapshot(model, optimizer), model.state_dict()
+    with pytest.raises(ValueError, match=r"1\.running_var.*\(4,\).*\(3,\)"):
+        load_checkpoint(tmp_path / "wrong.npz", model, optimizer)
+    assert snapshot(model, optimizer) == before
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, statistics[name], err_msg=name)
 
 
 class Payload:

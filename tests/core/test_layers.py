@@ -24,7 +24,7 @@ batch_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5)
 
 
 class Block(Module):
-    """A module with an own parameter, a Linear, a nested Sequential and a shared layer."""
+    """A module with an own parameter, a Linear, a nested Sequential, a shared layer and a buffer."""
 
     def __init__(self, rng=0):
         super().__init__()
@@ -35,6 +35,7 @@ class Block(Module):
         self.body = Sequential(self.shared, ReLU(), Sequential(self.shared, Tanh(), Linear(3, 2, bias=False, rng=rng)))
         self.alias = self.inp
         self.note = Tensor(np.zeros(2))
+        self.register_buffer("seen", np.zeros((2, 3), dtype=np.float32))
 
     def forward(self, x):
         return self.body(self.inp(x) * self.gain)
@@ -133,16 +134,30 @@ def test_call_dispatches_to_forward_and_base_forward_is_abstract():
 def test_state_dict_is_a_copy_and_round_trips_exactly():
     source, target = Block(0), Block(1)
     x = Tensor(np.random.default_rng(2).normal(size=(6, 4)).astype(np.float32))
+    source.seen.data[...] = 4.0
     state = source.state_dict()
-    assert list(state) == [name for name, _ in source.named_parameters()]
-    for name, param in source.named_parameters():
+    assert list(state) == [name for name, _ in source.named_parameters()] + ["seen"]
+    for name, tensor in [*source.named_parameters(), *source.named_buffers()]:
         assert isinstance(state[name], np.ndarray) and state[name].dtype == np.float32
-        assert not np.shares_memory(state[name], param.data), f"{name} is a view"
+        assert not np.shares_memory(state[name], tensor.data), f"{name} is a view"
     target.load_state_dict(state)
     np.testing.assert_array_equal(target(x).data, source(x).data)
     for value in state.values():
         value[...] = 7.0
     np.testing.assert_array_equal(target(x).data, source(x).data)  # loading copied
+    np.testing.assert_array_equal(target.seen.data, np.full((2, 3), 4.0))
+
+
+def test_load_state_dict_writes_into_the_existing_arrays():
+    block, other = Block(0), Block(1)
+    other.seen.data[...] = 2.5
+    held = {name: tensor.data for name, tensor in [*block.named_parameters(), *block.named_buffers()]}
+    block.load_state_dict({name: value.astype(np.float64) for name, value in other.state_dict().items()})
+    for name, tensor in [*block.named_parameters(), *block.named_buffers()]:
+        assert tensor.data is held[name], f"{name}: load_state_dict replaced the array instead of writing into it"
+        assert tensor.dtype == np.float32
+    for name, value in other.state_dict().items():
+        np.testing.assert_array_equal(held[name], value, err_msg=name)
 
 
 def test_load_state_dict_keeps_dtype_and_accepts_tensors():
@@ -177,6 +192,7 @@ def test_bad_state_dicts_name_the_problem():
 def test_a_failed_load_leaves_the_model_untouched(spoil):
     block, other = Block(0), Block(1).state_dict()
     last = list(other)[-1]
+    assert last == "seen"  # the buffer comes last: a load that copied as it checked would have changed the rest
     before = block.state_dict()
     bad = {
         "missing last key": {k: v for k, v in other.items() if k != last},
@@ -463,3 +479,77 @@ def test_named_modules_walks_the_tree_and_default_generator_follows_manual_seed(
     first = default_generator().random()
     manual_seed(4)
     assert default_generator().random() == first
+
+
+# Buffers ---------------------------------------------------------------------------------
+
+
+class Counter(Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = Parameter(np.ones(2, dtype=np.float32))
+        self.register_buffer("count", np.zeros((), dtype=np.int64))
+        self.register_buffer("mean", Tensor(np.zeros(2, dtype=np.float32)))
+
+
+def test_buffers_are_state_but_not_parameters():
+    array = np.zeros(3, dtype=np.float32)
+    module = Module()
+    module.register_buffer("stats", array)
+    assert isinstance(module.stats, Tensor) and not isinstance(module.stats, Parameter)
+    assert module.stats.data is array  # no copy: code holding the array sees the buffer
+    assert not module.stats.requires_grad and module.parameters() == []
+    model = Sequential(Counter(), Sequential(Counter()))
+    model.again = model[0]  # a shared module: its buffers are listed once
+    names = [name for name, _ in model.named_buffers()]
+    assert names == ["0.count", "0.mean", "1.0.count", "1.0.mean"]
+    assert [name for name, _ in model.named_buffers("net.")][0] == "net.0.count"
+    assert model[0].count.dtype == np.int64
+    buffers = {id(buffer) for _, buffer in model.named_buffers()}
+    assert not buffers & {id(param) for param in model.parameters()}
+
+
+@pytest.mark.parametrize("name, value, error, fragments", [
+    ("a.b", np.zeros(1), KeyError, ["'a.b'", "identifier"]),
+    ("", np.zeros(1), KeyError, ["''"]),
+    ("stats", [1.0, 2.0], TypeError, ["stats", "list"]),
+    ("stats", Parameter(np.zeros(1)), TypeError, ["stats", "Parameter"]),
+    ("stats", Tensor(np.zeros(1), requires_grad=True), ValueError, ["stats", "gradients"]),
+])
+def test_register_buffer_rejects_what_is_not_a_buffer(name, value, error, fragments):
+    with pytest.raises(error) as raised:
+        Module().register_buffer(name, value)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+
+
+def test_one_name_lives_in_one_registry():
+    module = Counter()
+    module.register_buffer("weight", np.zeros(2, dtype=np.float32))  # a buffer replaces a parameter
+    assert module.parameters() == [] and "weight" in dict(module.named_buffers())
+    module.count = Parameter(np.ones(1, dtype=np.float32))  # a parameter replaces a buffer
+    assert [name for name, _ in module.named_parameters()] == ["count"]
+    module.mean = Linear(2, 2, rng=0)  # a module replaces a buffer
+    assert [name for name, _ in module.named_buffers()] == ["weight"]
+    module.register_buffer("mean", np.ones(2, dtype=np.float32))  # and a buffer replaces a module
+    assert [name for name, _ in module.named_parameters()] == ["count"]
+    module.mean = Tensor(np.full(2, 3.0, dtype=np.float32))  # a new Tensor stays a buffer
+    np.testing.assert_array_equal(module.state_dict()["mean"], [3.0, 3.0])
+    module.weight = None  # anything else ends it
+    del module.mean
+    assert list(module.state_dict()) == ["count"]
+
+
+def test_buffers_round_trip_with_their_dtype_and_fail_clearly():
+    source, target = Counter(), Counter()
+    source.count.data[...] = 7
+    source.mean.data[...] = [1.5, -2.0]
+    state = source.state_dict()
+    assert list(state) == ["weight", "count", "mean"] and state["count"].dtype == np.int64
+    target.load_state_dict(state)
+    assert target.count.dtype == np.int64 and int(target.count.data) == 7
+    np.testing.assert_array_equal(target.mean.data, [1.5, -2.0])
+    with pytest.raises(KeyError, match=r"missing keys \['count'\]"):
+        target.load_state_dict({k: v for k, v in state.items() if k != "count"})
+    with pytest.raises(ValueError, match=r"mean.*\(3,\).*\(2,\)"):
+        target.load_state_dict({**state, "mean": np.zeros(3)})

@@ -159,6 +159,24 @@ def test_batch_norm_eval_uses_running_statistics_and_leaves_them_alone():
     np.testing.assert_allclose(one, out[:1], rtol=1e-6)
 
 
+def test_batch_norm_running_statistics_are_buffers_saved_with_the_weights():
+    norm = BatchNorm2d(3)
+    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias"]
+    assert [name for name, _ in norm.named_buffers()] == ["running_mean", "running_var"]
+    assert not norm.running_mean.requires_grad and norm.running_var.dtype == np.float32
+    held = norm.running_mean.data
+    norm(Tensor(images(4, 3, 5, 5) + 1))  # the op updates the buffers' arrays in place
+    assert norm.running_mean.data is held and held.min() > 0
+    state = norm.state_dict()
+    assert list(state) == ["weight", "bias", "running_mean", "running_var"]  # PyTorch's names
+    fresh = BatchNorm2d(3)
+    fresh.load_state_dict(state)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_array_equal(getattr(fresh, name).data, getattr(norm, name).data, err_msg=name)
+    x = Tensor(images(2, 3, 5, 5, seed=1))
+    np.testing.assert_array_equal(fresh.eval()(x).data, norm.eval()(x).data)
+
+
 def test_batch_norm_gradients_in_both_modes():
     rng = np.random.default_rng(3)
     x, w, b = rng.normal(size=(3, 2, 2, 3)), rng.normal(size=2), rng.normal(size=2)
@@ -237,3 +255,10 @@ def test_agrees_with_pytorch_when_installed():
     torch_norm(reference).backward(torch.tensor(upstream))
     np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(ours_norm.running_var.data, torch_norm.running_var.detach().numpy(), rtol=1e-6)
+    # PyTorch's state dict loads into ours (apart from its step counter), and eval outputs agree.
+    torch_state = {name: value.numpy() for name, value in torch_norm.state_dict().items()}
+    del torch_state["num_batches_tracked"]
+    loaded = BatchNorm2d(3)
+    loaded.load_state_dict(torch_state)
+    np.testing.assert_allclose(loaded.eval()(Tensor(data)).data, torch_norm.eval()(torch.tensor(data)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)

@@ -305,8 +305,9 @@ class BatchNorm2d(Module):
         self.eps, self.momentum = float(eps), float(momentum)
         self.weight = Parameter(np.ones(self.num_features, dtype=np.float32))
         self.bias = Parameter(np.zeros(self.num_features, dtype=np.float32))
-        self.running_mean = Tensor(np.zeros(self.num_features, dtype=np.float32))
-        self.running_var = Tensor(np.ones(self.num_features, dtype=np.float32))
+        # Buffers: saved and loaded with the weights (in place), never trained.
+        self.register_buffer("running_mean", np.zeros(self.num_features, dtype=np.float32))
+        self.register_buffer("running_var", np.ones(self.num_features, dtype=np.float32))
 
     def forward(self, x):
         return batch_norm2d(x, self.weight, self.bias, self.running_mean.data, self.running_var.data,

@@ -15,6 +15,10 @@ BUGS = [
     bug("checkpoint-skips-optimizer-state", "checkpoints",
         'optimizer.load_state_dict(state["optimizer"])', "pass",
         "integration-checkpoint-resume", "integration-checkpoint-safety"),
+    # Saves the parameters only: a model with buffers (running statistics) cannot be restored.
+    bug("checkpoint-saves-only-parameters", "checkpoints",
+        '"model": model.state_dict()', '"model": {name: param.data for name, param in model.named_parameters()}',
+        "integration-checkpoint-resume"),
     bug("clip-returns-post-clip-norm", "clip-grad-norm",
         "return total_norm", "return min(total_norm, max_norm)",
         "integration-clip-and-schedule-values"),
