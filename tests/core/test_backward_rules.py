@@ -8,7 +8,7 @@ import pytest
 
 import tinytorch.core.backward_rules as backward_rules
 from tests.catalogue import CASES, Const
-from tinytorch.core import activations, embeddings, losses
+from tinytorch.core import activations, attention, embeddings, losses
 from tinytorch.core import tensor as tensor_module
 from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd
 
@@ -66,6 +66,8 @@ BAD_CALLS = {
     "binary_cross_entropy on logits": lambda g: losses.binary_cross_entropy(
         Tensor([[2.0, -1.0]], requires_grad=g), Tensor([[1.0, 0.0]])),
     "embedding id 5 of 4": lambda g: embeddings.embedding(Tensor(np.ones((4, 2)), requires_grad=g), np.array([0, 5])),
+    "masked_softmax mask (2, 2) for (2, 3)": lambda g: attention.masked_softmax(Tensor(np.ones((2, 3)), requires_grad=g),
+                                                                                np.ones((2, 2), dtype=bool)),
 }
 
 

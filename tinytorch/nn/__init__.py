@@ -21,6 +21,7 @@ __all__ = [
     'Embedding',
     'PositionalEncoding',
     'LearnedPositionalEmbedding',
+    'MultiHeadAttention',
     'functional',
 ]
 
@@ -33,4 +34,5 @@ from tinytorch.core.losses import (
     BCEWithLogitsLoss,
 )
 from tinytorch.core.embeddings import Embedding, PositionalEncoding, LearnedPositionalEmbedding
+from tinytorch.core.attention import MultiHeadAttention
 from tinytorch.nn import functional

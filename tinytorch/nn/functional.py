@@ -14,6 +14,10 @@ __all__ = [
     'binary_cross_entropy_with_logits',
     'embedding',
     'sinusoidal_positions',
+    'causal_mask',
+    'masked_softmax',
+    'attention_weights',
+    'scaled_dot_product_attention',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -25,3 +29,9 @@ from tinytorch.core.losses import (
     binary_cross_entropy_with_logits,
 )
 from tinytorch.core.embeddings import embedding, sinusoidal_positions
+from tinytorch.core.attention import (
+    causal_mask,
+    masked_softmax,
+    attention_weights,
+    scaled_dot_product_attention,
+)
