@@ -20,6 +20,7 @@ import tinytorch.core.attention as attention
 import tinytorch.core.embeddings as embeddings
 import tinytorch.core.losses as losses
 import tinytorch.core.tensor as tensor
+import tinytorch.core.transformers as transformers
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,22 @@ def attention_cases() -> list[OpCase]:
     return cases
 
 
+def _layer_norm(x, weight, bias, eps=1e-5):
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + eps) * weight + bias
+
+
+def layer_norm_cases() -> list[OpCase]:
+    cases = []
+    for shape in [(6,), (3, 5), (2, 3, 4)]:
+        cases.append(OpCase(f"layer_norm {shape}", transformers.layer_norm, transformers.layer_norm, _layer_norm,
+                            inputs(lambda rng, s=shape: rng.normal(size=s) * 2 + 1, normal(shape[-1]), normal(shape[-1]))))
+    cases.append(OpCase("layer_norm eps=0.5", transformers.layer_norm,
+                        lambda x, w, b: transformers.layer_norm(x, w, b, eps=0.5),
+                        lambda x, w, b: _layer_norm(x, w, b, eps=0.5), inputs(normal(3, 4), normal(4), normal(4))))
+    return cases
+
+
 def build_cases() -> list[OpCase]:
     cases = []
     binary = [("add", tensor.add, np.add), ("sub", tensor.sub, np.subtract), ("mul", tensor.mul, np.multiply)]
@@ -199,6 +216,7 @@ def build_cases() -> list[OpCase]:
                         lambda x: np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)), inputs(distinct(3, 4))))
     cases += embedding_cases()
     cases += attention_cases()
+    cases += layer_norm_cases()
     return cases
 
 

@@ -22,6 +22,10 @@ __all__ = [
     'PositionalEncoding',
     'LearnedPositionalEmbedding',
     'MultiHeadAttention',
+    'LayerNorm',
+    'MLP',
+    'TransformerBlock',
+    'GPT',
     'functional',
 ]
 
@@ -35,4 +39,5 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.embeddings import Embedding, PositionalEncoding, LearnedPositionalEmbedding
 from tinytorch.core.attention import MultiHeadAttention
+from tinytorch.core.transformers import LayerNorm, MLP, TransformerBlock, GPT
 from tinytorch.nn import functional

@@ -18,6 +18,7 @@ __all__ = [
     'masked_softmax',
     'attention_weights',
     'scaled_dot_product_attention',
+    'layer_norm',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -35,3 +36,4 @@ from tinytorch.core.attention import (
     attention_weights,
     scaled_dot_product_attention,
 )
+from tinytorch.core.transformers import layer_norm
