@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-MILESTONES = ["01_perceptron_1957", "02_xor_1969", "03_mlp_digits_1986"]
+MILESTONES = ["01_perceptron_1957", "02_xor_1969", "03_mlp_digits_1986", "05_gpt_2017"]
 ALLOWED_IMPORTS = {"tinytorch", "numpy", "matplotlib", "sklearn", "time", "os", "tempfile"}
 
 
