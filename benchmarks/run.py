@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
+from benchmarks.attention import bench_attention
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Linear, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
@@ -312,6 +313,11 @@ def main():
     if torch_long is not None:
         forward, backward, grad = torch_long
         print(f"  PyTorch: forward {forward:.2f} s, backward {backward:.2f} s, x.grad = {grad.numpy()}")
+    numpy_ms, tiny_ms, torch_ms = bench_attention(process_time, optional_torch)
+    print(f"\nMulti-head causal self-attention, batch 8, T 64, width 128, 4 heads, forward + backward (CPU ms):\n"
+          f"  NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
+    if torch_ms is not None:
+        print(f"  PyTorch       {torch_ms:7.3f}   ratio to NumPy {torch_ms / numpy_ms:5.2f}x")
     loader, epoch = bench_loader_share()
     print(f"\nMNIST 5k epoch, batch 64: DataLoader alone {loader * 1e3:.1f} ms, training epoch {epoch * 1e3:.0f} ms "
           f"(the loader is {loader / epoch:.1%} of it)")

@@ -16,10 +16,12 @@ from typing import Callable
 import numpy as np
 
 import tinytorch.core.activations as activations
+import tinytorch.core.attention as attention
 import tinytorch.core.embeddings as embeddings
 import tinytorch.core.losses as losses
 import tinytorch.core.spatial as spatial
 import tinytorch.core.tensor as tensor
+import tinytorch.core.transformers as transformers
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,48 @@ def embedding_cases() -> list[OpCase]:
     return cases
 
 
+def _masked_softmax(scores, mask):
+    """Softmax over the allowed positions of the last axis; a row with none allowed is all zeros."""
+    shifted = np.where(mask, scores - np.where(mask, scores, -np.inf).max(axis=-1, keepdims=True, initial=-1e300), -np.inf)
+    exps = np.exp(shifted)
+    total = exps.sum(axis=-1, keepdims=True)
+    return exps / np.where(total > 0, total, 1)
+
+
+def attention_cases() -> list[OpCase]:
+    """The mask is a fixed boolean array (not an input), so each row closes over its own."""
+    padding = np.array([[True, True, False, False], [False, False, False, False]])[:, None, None, :]  # row 2: all hidden
+    cases = []
+    for label, shape, mask in [("no mask", (3, 4), np.ones((3, 4), dtype=bool)),
+                               ("causal (2, 3, 4, 4)", (2, 3, 4, 4), np.tril(np.ones((4, 4), dtype=bool))),
+                               ("padding with a fully masked item", (2, 3, 4, 4), padding)]:
+        given = None if label == "no mask" else mask
+        cases.append(OpCase(f"masked_softmax {label}", attention.masked_softmax,
+                            lambda s, m=given: attention.masked_softmax(s, m),
+                            lambda s, m=mask: _masked_softmax(s, m), inputs(normal(*shape))))
+    cases.append(OpCase("scaled_dot_product_attention causal", None,
+                        lambda q, k, v: attention.scaled_dot_product_attention(q, k, v, mask=np.tril(np.ones((4, 4), bool))),
+                        lambda q, k, v: _masked_softmax(q @ np.swapaxes(k, -1, -2) / np.sqrt(3), np.tril(np.ones((4, 4), bool)))
+                        @ v, inputs(normal(2, 2, 4, 3), normal(2, 2, 4, 3), normal(2, 2, 4, 5))))
+    return cases
+
+
+def _layer_norm(x, weight, bias, eps=1e-5):
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + eps) * weight + bias
+
+
+def layer_norm_cases() -> list[OpCase]:
+    cases = []
+    for shape in [(6,), (3, 5), (2, 3, 4)]:
+        cases.append(OpCase(f"layer_norm {shape}", transformers.layer_norm, transformers.layer_norm, _layer_norm,
+                            inputs(lambda rng, s=shape: rng.normal(size=s) * 2 + 1, normal(shape[-1]), normal(shape[-1]))))
+    cases.append(OpCase("layer_norm eps=0.5", transformers.layer_norm,
+                        lambda x, w, b: transformers.layer_norm(x, w, b, eps=0.5),
+                        lambda x, w, b: _layer_norm(x, w, b, eps=0.5), inputs(normal(3, 4), normal(4), normal(4))))
+    return cases
+
+
 def build_cases() -> list[OpCase]:
     cases = []
     binary = [("add", tensor.add, np.add), ("sub", tensor.sub, np.subtract), ("mul", tensor.mul, np.multiply)]
@@ -238,6 +282,8 @@ def build_cases() -> list[OpCase]:
                         lambda x: np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)), inputs(distinct(3, 4))))
     cases += spatial_cases()
     cases += embedding_cases()
+    cases += attention_cases()
+    cases += layer_norm_cases()
     return cases
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinytorch
+from tests.pytorch import require_torch
 from tinytorch import nn
 from tinytorch.core.autograd import gradcheck
 from tinytorch.core.spatial import (
@@ -226,7 +227,7 @@ def test_module_modes_switch_batch_norm():
 
 
 def test_agrees_with_pytorch_when_installed():
-    torch = pytest.importorskip("torch")
+    torch = require_torch()
     functional = torch.nn.functional
     rng = np.random.default_rng(5)
     x, w, b = rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)

@@ -25,6 +25,11 @@ __all__ = [
     'Embedding',
     'PositionalEncoding',
     'LearnedPositionalEmbedding',
+    'MultiHeadAttention',
+    'LayerNorm',
+    'MLP',
+    'TransformerBlock',
+    'GPT',
     'functional',
 ]
 
@@ -38,4 +43,6 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.spatial import Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d
 from tinytorch.core.embeddings import Embedding, PositionalEncoding, LearnedPositionalEmbedding
+from tinytorch.core.attention import MultiHeadAttention
+from tinytorch.core.transformers import LayerNorm, MLP, TransformerBlock, GPT
 from tinytorch.nn import functional

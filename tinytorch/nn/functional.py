@@ -18,6 +18,11 @@ __all__ = [
     'batch_norm2d',
     'embedding',
     'sinusoidal_positions',
+    'causal_mask',
+    'masked_softmax',
+    'attention_weights',
+    'scaled_dot_product_attention',
+    'layer_norm',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -30,3 +35,10 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.spatial import conv2d, max_pool2d, avg_pool2d, batch_norm2d
 from tinytorch.core.embeddings import embedding, sinusoidal_positions
+from tinytorch.core.attention import (
+    causal_mask,
+    masked_softmax,
+    attention_weights,
+    scaled_dot_product_attention,
+)
+from tinytorch.core.transformers import layer_norm
