@@ -73,8 +73,6 @@ def last_error(log: str) -> str:
     timeout = re.search(r"Timeout waiting for execute reply \((\d+)s\)", log)
     if timeout:
         parts.append(f"a cell ran past the {timeout[1]} s limit")
-    if "ignored the interrupt" in log:
-        parts.append("the kernel ignored the interrupt and was killed")
     exceptions = EXCEPTION_LINE.findall(log)
     if exceptions:
         name, message = exceptions[-1]

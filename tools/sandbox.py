@@ -19,7 +19,7 @@ How a kernel is started (Linux, as root; `SandboxedKernelManager` does this for 
 - Each grading process uses its own sandbox uid (`UID_BASE + pid`): RLIMIT_NPROC counts per uid,
   so one student's fork bomb cannot starve another student's kernel graded at the same time.
 - Interrupts go as messages on the control channel (a signal to bwrap would not reach the kernel).
-  A kernel that ignores the interrupt is killed: its notebook scores 0, like a dead kernel.
+  A kernel that ignores the interrupt scores 0, like a dead kernel, and is killed with all it started.
 
 `check_platform()` raises `SandboxUnavailable` naming what is missing (not Linux, not root, no
 bwrap, namespaces refused, an interpreter the sandbox user cannot run).
@@ -27,6 +27,7 @@ bwrap, namespaces refused, an interpreter the sandbox user cannot run).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import os
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Float, Integer
+from traitlets import Integer
 
 UID_BASE = 200_000  # sandbox uids are UID_BASE + the grading process's pid: unused by any account
 SYSTEM_DIRS = ("/usr", "/etc")
@@ -229,7 +230,6 @@ class SandboxedKernelManager(AsyncKernelManager):
     memory_bytes = Integer(Limits.memory_bytes, help="Address-space cap of a kernel, in bytes.").tag(config=True)
     processes = Integer(Limits.processes, help="Cap on processes and threads of a kernel's user.").tag(config=True)
     cpu_seconds = Integer(Limits.cpu_seconds, help="CPU-time cap of a kernel, in seconds.").tag(config=True)
-    interrupt_grace = Float(10.0, help="Seconds an interrupted kernel has to answer before it is killed.").tag(config=True)
 
     _sandbox_dir: Path | None = None
     _work_dir: Path | None = None
@@ -250,6 +250,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             raise SandboxUnavailable("a sandboxed kernel needs the notebook's folder (cwd) to give it to the sandbox user")
         self._work_dir = Path(os.path.realpath(kw["cwd"]))
         make_private(self._work_dir, uid)
+        # nbclient does not shut down a kernel that died, so the folders are also released at exit.
+        atexit.register(self._release_folders)
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         os.chown(self.connection_file, uid, uid)
         kernel_cmd = sandbox_command(kernel_cmd, uid=uid, writable=[self._work_dir, self._sandbox_dir],
@@ -257,28 +259,30 @@ class SandboxedKernelManager(AsyncKernelManager):
         return kernel_cmd, kw
 
     async def _async_interrupt_kernel(self) -> None:
+        """An interrupt as a message: ipykernel's control thread raises SIGINT inside the sandbox.
+
+        A kernel that ignores it stays busy, so the next cell times out as well and nbgrader gives up
+        on the notebook (it scores 0); the kernel is then killed, and its PID namespace with it.
+        """
         if not self.has_kernel:
             return await super()._async_interrupt_kernel()
         self._connect_control_socket()
         self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
-        client = self.client()
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-        try:
-            await client._async_wait_for_ready(timeout=self.interrupt_grace)
-        except (RuntimeError, TimeoutError):
-            self.log.error("The kernel ignored the interrupt for %gs: killing it (this notebook scores 0).",
-                           self.interrupt_grace)
-            await self._async_kill_kernel()
-        finally:
-            client.stop_channels()
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
-        if restart:
-            return
+        if not restart:
+            self._release_folders()
+
+    def _release_folders(self) -> None:
         if self._work_dir is not None and self._work_dir.exists():
             removed = reclaim(self._work_dir)
             if removed:
                 self.log.warning("Removed what the kernel left that is not a plain file: %s", removed)
         if self._sandbox_dir is not None:
             shutil.rmtree(self._sandbox_dir, ignore_errors=True)
+        self._work_dir = self._sandbox_dir = None
+
+    # AsyncKernelManager binds these names to the base class's coroutines; point them at ours.
+    interrupt_kernel = _async_interrupt_kernel
+    cleanup_resources = _async_cleanup_resources

@@ -26,6 +26,7 @@ from tests.course.hostile import HARM, KERNEL_SURVIVES, SELF_DESTRUCTIVE, hostil
 from tests.course.nbgrader_course import Course, graded_cells, load_notebook
 from tests.course.submissions import PLANTED_BUGS, grade_ids, plant
 from tools.grade_class import COURSE_ID, grade_class, summary
+from tools.sandbox import UID_BASE
 
 VICTIM = "victim"
 
@@ -69,14 +70,15 @@ class SimulatedClass:
         return {cell.grade_id: cell.points for cell in graded_cells(self.source)}
 
     def expected(self, student: str) -> dict[str, float] | None:
-        """The exact per-cell scores of a student, or None where only a rule is known (the memory hog)."""
+        """The exact per-cell scores of a student, or None where only a rule is known (a kernel that survives
+        a broken last solution cell: the memory hog, the endless loop)."""
         kind = self.kinds[student]
         if kind == "release" or kind.removeprefix("hostile-") in set(SELF_DESTRUCTIVE) - KERNEL_SURVIVES:
             return dict.fromkeys(self.full_marks, 0.0)
         if kind.startswith("bug-"):
             planted = next(b for b in PLANTED_BUGS[self.module] if f"bug-{b.name}" == kind)
             return {g: 0.0 if g in planted.fails else p for g, p in self.full_marks.items()}
-        if kind == "hostile-memory-hog":
+        if kind.removeprefix("hostile-") in KERNEL_SURVIVES:
             return None
         return dict(self.full_marks)  # the solution, and every snooping attack on top of a solution
 
@@ -135,11 +137,15 @@ def harm_found(simulated: SimulatedClass, listener: Listener, victim_before: byt
         harm.append(f"the listener on 127.0.0.1:{listener.port} was reached from {listener.connections}")
     if os.path.exists("/usr/evil"):
         harm.append("/usr/evil was written")
+    left = [line for line in os.popen("ps -eo uid=,pid=,args=").read().splitlines()
+            if int(line.split()[0]) >= UID_BASE]
+    if left:
+        harm.append(f"sandboxed processes outlived their grading: {left[:5]}")
     return harm
 
 
 def check_class(simulated: SimulatedClass, db_url: str) -> list[str]:
-    """Every student scored exactly as expected; the memory hogs by their rule."""
+    """Every student scored exactly as expected; memory hogs and endless loops by their rule."""
     problems = []
     scores = cell_scores(db_url, simulated.module)
     for student in simulated.kinds:
@@ -148,7 +154,7 @@ def check_class(simulated: SimulatedClass, db_url: str) -> list[str]:
             problems.append(f"{student} has no scores")
             continue
         expected = simulated.expected(student)
-        if expected is None:  # memory hog: the cells before its last solution keep their points, the next one fails
+        if expected is None:  # the cells before the broken last solution keep their points, the next one fails
             last_solution = grade_ids(simulated.source, "solution")[-1]
             cells = simulated.source["cells"]
             index = next(i for i, c in enumerate(cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -156,7 +162,7 @@ def check_class(simulated: SimulatedClass, db_url: str) -> list[str]:
             graded_before = [g for g in grade_ids({"cells": cells[:index]}, "grade")]
             first_after = grade_ids({"cells": cells[index:]}, "grade")[0]
             if any(got[g] != simulated.full_marks[g] for g in graded_before) or got[first_after] != 0:
-                problems.append(f"{student} (memory hog) scored {got}")
+                problems.append(f"{student} ({simulated.kinds[student]}) scored {got}")
         elif got != expected:
             wrong = {g: (got.get(g), p) for g, p in expected.items() if got.get(g) != p}
             problems.append(f"{student} ({simulated.kinds[student]}) scored wrongly (got, expected): {wrong}")

@@ -6,9 +6,9 @@ Two kinds:
   the error and print `HARM DONE: ...` only when they succeed. Sandboxed, they achieve nothing: the
   notebook keeps full marks and its output never says `HARM DONE`.
 - *Self-destructive* attacks (put at the top of the last solution cell) break their own kernel: the
-  memory hog fails in that cell, so only the tests after it lose points (like a syntax error); the
-  others end the kernel (killed for ignoring the interrupt, or by themselves), so the notebook scores 0
-  as nbgrader scores any notebook whose kernel died.
+  memory hog fails in that cell and a plain endless loop is interrupted, so only the tests after it
+  lose points (like a syntax error); the others end the kernel (killed for ignoring the interrupt,
+  or by themselves), so the notebook scores 0 as nbgrader scores any notebook whose kernel died.
 """
 
 from __future__ import annotations
@@ -90,9 +90,13 @@ KILLS_KERNEL = """\
 import os, signal
 os.kill(os.getpid(), signal.SIGKILL)
 """
+ENDLESS_LOOP = """\
+while True:  # not hostile: an endless loop that the interrupt stops
+    pass
+"""
 SELF_DESTRUCTIVE = {"memory-hog": MEMORY_HOG, "fork-bomb": FORK_BOMB, "ignores-sigint": IGNORES_SIGINT,
-                    "kills-kernel": KILLS_KERNEL}
-KERNEL_SURVIVES = {"memory-hog"}
+                    "kills-kernel": KILLS_KERNEL, "endless-loop": ENDLESS_LOOP}
+KERNEL_SURVIVES = {"memory-hog", "endless-loop"}  # only the broken cell and the tests after it lose points
 
 
 def hostile_submissions(source: dict, module: str, course: str, victim: str, port: int) -> dict[str, dict]:
@@ -100,5 +104,6 @@ def hostile_submissions(source: dict, module: str, course: str, victim: str, por
     submissions = {f"hostile-{name}": with_cell_after_setup(source, code)
                    for name, code in snooping_attacks(course, victim, module, port).items()}
     for name, code in SELF_DESTRUCTIVE.items():
-        submissions[f"hostile-{name}"] = edited(source, last_solution, lambda s, code=code: code + s)
+        student = name if name == "endless-loop" else f"hostile-{name}"
+        submissions[student] = edited(source, last_solution, lambda s, code=code: code + s)
     return submissions
