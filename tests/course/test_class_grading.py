@@ -4,6 +4,7 @@ test starts, then by one worker on sqlite; `make class-200` runs the same checks
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -136,3 +137,19 @@ def test_a_private_folder_on_the_interpreters_path_is_named():
         assert sandbox.unreachable_path(base / "private" / "venv") is None
     finally:
         shutil.rmtree(base)
+
+
+def test_reclaim_removes_what_could_redirect_the_graders_writes(tmp_path):
+    folder = tmp_path / "autograded" / "student" / MODULE
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "weights.npy").write_bytes(b"kept")
+    victim = tmp_path / "victim.ipynb"
+    victim.write_text("the victim's notebook")
+    (folder / f"{MODULE}.ipynb").symlink_to(victim)
+    os.mkfifo(folder / "pipe")
+    sandbox.make_private(folder, sandbox.UID_BASE + 1)
+    assert (folder / "data" / "weights.npy").stat().st_uid == sandbox.UID_BASE + 1
+    removed = sandbox.reclaim(folder)
+    assert sorted(Path(p).name for p in removed) == sorted([f"{MODULE}.ipynb", "pipe"])
+    assert (folder / "data" / "weights.npy").read_bytes() == b"kept" and victim.read_text() == "the victim's notebook"
+    assert {p.stat().st_uid for p in [folder, *folder.rglob("*")]} == {os.getuid()}
