@@ -89,17 +89,6 @@ def package_dirs(names=("tinytorch",)) -> list[Path]:
     return [d for d in found if not any(d == i or i in d.parents for i in inside)]
 
 
-def unreachable_path(path: Path) -> Path | None:
-    """The first part of `path` that a user other than its owner cannot traverse or read, if any."""
-    path = Path(os.path.realpath(path))
-    for part in [*reversed(path.parents), path]:
-        mode = part.stat().st_mode
-        needed = stat.S_IXOTH | (stat.S_IROTH if part == path else 0)
-        if stat.S_ISDIR(mode) and mode & needed != needed:
-            return part
-    return None
-
-
 def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
@@ -161,11 +150,13 @@ def platform_problems() -> list[str]:
     for tool, package in [("bwrap", "bubblewrap"), ("setpriv", "util-linux"), ("prlimit", "util-linux")]:
         if shutil.which(tool) is None:
             problems.append(f"`{tool}` is not installed: `apt-get install -y {package}` (`make sandbox` does it)")
-    for folder in interpreter_dirs() + package_dirs():
-        blocked = unreachable_path(folder)
-        if blocked is not None and blocked not in folder.parents:
-            problems.append(f"the sandbox user cannot read {blocked} (mode {stat.filemode(blocked.stat().st_mode)}), "
-                            f"which the kernel needs: `chmod o+rx {blocked}`")
+    # The view recreates each bound folder's parents (0755), so only the folders themselves and the
+    # interpreter must be open to other users; a 0700 /root above them does not matter.
+    for path in [*interpreter_dirs(), *package_dirs(), Path(os.path.realpath(sys.executable))]:
+        needed = stat.S_IROTH | stat.S_IXOTH
+        if path.stat().st_mode & needed != needed:
+            problems.append(f"the sandbox user cannot use {path} (mode {stat.filemode(path.stat().st_mode)}), "
+                            f"which the kernel needs: `chmod o+rx {path}`")
     return problems
 
 

@@ -67,10 +67,11 @@ def snooping_attacks(course: str, victim: str, module: str, port: int) -> dict[s
     }
 
 
+# One allocation larger than the machine: it fails at once and holds nothing afterwards. (A hoarder that
+# keeps what it got leaves its kernel at the memory cap, unable to send its own replies: it then scores 0
+# like a dead kernel, and when depends on timing, so it makes no exact test.)
 MEMORY_HOG = """\
-hoard = []
-while True:  # more memory than the machine has, 1 GiB at a time
-    hoard.append(bytearray(2**30))
+hoard = bytearray(64 * 2**30)  # 64 GiB: more memory than the machine has
 """
 FORK_BOMB = """\
 import os

@@ -126,17 +126,17 @@ def test_platform_problems_name_what_is_missing(monkeypatch, tmp_path):
         sandbox.check_platform()
 
 
-def test_a_private_folder_on_the_interpreters_path_is_named():
-    base = Path(tempfile.mkdtemp(prefix="tinytorch-reach-"))  # under /tmp, which everyone may traverse
+def test_a_private_interpreter_folder_is_named(monkeypatch):
+    private = Path(tempfile.mkdtemp(prefix="tinytorch-private-"))  # mkdtemp makes it 0700
     try:
-        base.chmod(0o755)
-        (base / "private" / "venv").mkdir(parents=True)
-        (base / "private").chmod(0o700)
-        assert sandbox.unreachable_path(base / "private" / "venv") == base / "private"
-        (base / "private").chmod(0o755)
-        assert sandbox.unreachable_path(base / "private" / "venv") is None
+        monkeypatch.setattr(sandbox, "interpreter_dirs", lambda: [private])
+        problems = "\n".join(sandbox.platform_problems())
+        assert f"the sandbox user cannot use {private} (mode drwx------)" in problems, problems
+        assert f"`chmod o+rx {private}`" in problems, problems
+        private.chmod(0o755)
+        assert sandbox.platform_problems() == []
     finally:
-        shutil.rmtree(base)
+        shutil.rmtree(private)
 
 
 def test_reclaim_removes_what_could_redirect_the_graders_writes(tmp_path):
