@@ -137,8 +137,10 @@ def harm_found(simulated: SimulatedClass, listener: Listener, victim_before: byt
         harm.append(f"the listener on 127.0.0.1:{listener.port} was reached from {listener.connections}")
     if os.path.exists("/usr/evil"):
         harm.append("/usr/evil was written")
+    # A sandbox uid is UID_BASE + the pid of the nbgrader process that started it: a process of that uid
+    # whose grading process has ended outlived its grading. (Other gradings may be running meanwhile.)
     left = [line for line in os.popen("ps -eo uid=,pid=,args=").read().splitlines()
-            if int(line.split()[0]) >= UID_BASE]
+            if int(line.split()[0]) >= UID_BASE and not os.path.exists(f"/proc/{int(line.split()[0]) - UID_BASE}")]
     if left:
         harm.append(f"sandboxed processes outlived their grading: {left[:5]}")
     return harm
