@@ -12,7 +12,11 @@ LAB_ARGS ?=
 # Parallel test workers; each notebook and each module's grading run stays on one worker.
 TEST_WORKERS ?= 2
 
-.PHONY: install lab lab-instructor my-framework check-my-framework bundle test build check work lint bench mutants clean
+# Class grading (tools/grade_class.py): students graded at once, and the size of `make class-200`'s class.
+GRADE_WORKERS ?= 4
+CLASS_SIZE ?= 200
+
+.PHONY: install sandbox lab lab-instructor my-framework check-my-framework bundle test build check work lint bench mutants class-200 clean
 
 install: $(STAMP)
 
@@ -31,7 +35,17 @@ lab: install
 lab-instructor: install
 	$(BIN)/python -m tools.lab --instructor $(LAB_ARGS)
 
-test: install
+# Sandboxed grading needs bubblewrap (and PostgreSQL for the class tests). As root on Debian,
+# install what is missing; elsewhere, say what to install (tools/sandbox.py names it again when grading).
+sandbox:
+	@command -v bwrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	  else echo "sandboxed grading needs bubblewrap: apt-get install bubblewrap (as root)"; fi; }
+	@command -v initdb >/dev/null || test -x /usr/lib/postgresql/15/bin/initdb || { if [ "$$(id -u)" = 0 ] && \
+	  command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	  else echo "the class-grading tests need PostgreSQL: apt-get install postgresql"; fi; }
+
+test: install sandbox
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Regenerate tinytorch/ and release/ from source/ (and strip notebook outputs).
@@ -72,6 +86,12 @@ lint: install
 # least 90% of the small changes to its solutions. Extra options: MUTANTS_ARGS="01_tensor --limit 50".
 mutants: install
 	$(BIN)/python -m tools.mutate --jobs $(TEST_WORKERS) --min-killed 90 $(MUTANTS_ARGS)
+
+# A simulated class of CLASS_SIZE submissions (correct, partly wrong, hostile) graded sandboxed with
+# GRADE_WORKERS workers on a throwaway PostgreSQL server, checked, then graded again with one worker;
+# prints both wall times. Extra options: CLASS_ARGS="--no-serial --module 02_activations".
+class-200: install sandbox
+	$(BIN)/python -m tests.course.class_run --students $(CLASS_SIZE) --workers $(GRADE_WORKERS) $(CLASS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -22,7 +22,10 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "tinytorch"
 c.CourseDirectory.root = COURSE_ROOT
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
+# sqlite for one instructor; a PostgreSQL URL (e.g. postgresql+psycopg2://user@/gradebook?host=/run/postgresql)
+# for a class graded in parallel (`python -m tools.grade_class`). course_id above must stay set: nbgrader
+# creates the course row only for a non-empty id, and PostgreSQL enforces that foreign key.
+c.CourseDirectory.db_url = os.environ.get("TINYTORCH_DB_URL") or "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
 

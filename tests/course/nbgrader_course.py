@@ -69,6 +69,7 @@ class Course:
         shutil.copytree(ROOT / "source", self.root / "source", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         shutil.copy(ROOT / "nbgrader_config.py", self.root)
         self.env = isolated_jupyter_env(where / "home")
+        self.env.pop("TINYTORCH_DB_URL", None)  # the course's own sqlite gradebook unless a test chooses otherwise
 
     def nbgrader(self, *args: str, timeout: float = 900, cwd: Path | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd or self.root, env=self.env,

@@ -1,4 +1,5 @@
-"""The README's instructor commands, run as written on the sample course, with a student in between."""
+"""The README's instructor commands, run as written on the sample course, with a student in between:
+on the default sqlite gradebook, and on a PostgreSQL server (TINYTORCH_DB_URL) that the test starts."""
 
 import csv
 import getpass
@@ -7,7 +8,10 @@ import re
 import shlex
 import shutil
 
+import pytest
+
 from tests.course.nbgrader_course import ROOT, Course, load_notebook
+from tools.postgres import TemporaryPostgres
 
 MODULE = "01_tensor"
 
@@ -19,8 +23,19 @@ def readme_instructor_commands():
     return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.startswith("nbgrader ")]
 
 
-def test_readme_instructor_commands_work_as_written(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request):
+    if request.param == "sqlite":
+        yield None  # nbgrader_config.py's default: gradebook.db in the course folder
+    else:
+        with TemporaryPostgres() as server:
+            yield server.db_url
+
+
+def test_readme_instructor_commands_work_as_written(tmp_path, db_url):
     course = Course(tmp_path)
+    if db_url:
+        course.env["TINYTORCH_DB_URL"] = db_url
     student_dir = tmp_path / "student"
     student_dir.mkdir()
     # The student's side of the exchange: the same course id and exchange folder.
@@ -56,4 +71,5 @@ def test_readme_instructor_commands_work_as_written(tmp_path):
     with open(course.root / "grades.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["student_id"] == getpass.getuser()]
     assert rows and float(rows[0]["score"]) == float(rows[0]["max_score"]) > 0, f"grades.csv: {rows}"
+    assert (course.root / "gradebook.db").exists() == (db_url is None), "the gradebook went to the wrong database"
     shutil.rmtree(course.root / "exchange")
