@@ -25,6 +25,7 @@ STUDENTS = 15  # the victim and one of each kind: solution, release, 3 planted b
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The class graded once with 2 workers on PostgreSQL: (class, db_url, results, harm found)."""
+    class_run.require_postgres_and_sandbox()
     listener = Listener()
     with TemporaryPostgres() as server:
         simulated = build_class(tmp_path_factory.mktemp("class"), MODULE, STUDENTS, listener.port, server.db_url)

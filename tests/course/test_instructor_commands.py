@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+from tests.course.class_run import require_postgres_and_sandbox
 from tests.course.nbgrader_course import ROOT, Course, load_notebook
 from tools.postgres import TemporaryPostgres
 
@@ -28,6 +29,7 @@ def db_url(request):
     if request.param == "sqlite":
         yield None  # nbgrader_config.py's default: gradebook.db in the course folder
     else:
+        require_postgres_and_sandbox(sandboxed=False)
         with TemporaryPostgres() as server:
             yield server.db_url
 
