@@ -21,6 +21,7 @@ import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
 from benchmarks.attention import bench_attention
+from benchmarks.gpt import bench_gpt
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Linear, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
@@ -315,6 +316,12 @@ def main():
         print(f"  PyTorch: forward {forward:.2f} s, backward {backward:.2f} s, x.grad = {grad.numpy()}")
     numpy_ms, tiny_ms, torch_ms = bench_attention(process_time, optional_torch)
     print(f"\nMulti-head causal self-attention, batch 8, T 64, width 128, 4 heads, forward + backward (CPU ms):\n"
+          f"  NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
+    if torch_ms is not None:
+        print(f"  PyTorch       {torch_ms:7.3f}   ratio to NumPy {torch_ms / numpy_ms:5.2f}x")
+    numpy_ms, tiny_ms, torch_ms = bench_gpt(process_time, optional_torch)
+    print(f"\nGPT training step (forward, cross-entropy, backward, SGD), 2 blocks, width 128, context 64, batch 16, "
+          f"4 heads, vocabulary 512 (CPU ms):\n"
           f"  NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
     if torch_ms is not None:
         print(f"  PyTorch       {torch_ms:7.3f}   ratio to NumPy {torch_ms / numpy_ms:5.2f}x")
