@@ -111,11 +111,17 @@ def matmul_backward(node, grad, a, b):
     needs_a, needs_b = node.needs_grad
     grad_a = grad_b = None
     if needs_a:
-        grad_a = grad @ np.swapaxes(b, -1, -2)
+        if b.ndim == 2:  # every matrix of a batched `a` met the same b: one product over all their rows
+            grad_a = (grad.reshape(-1, grad.shape[-1]) @ b.T).reshape(a.shape)
+        else:
+            grad_a = grad @ np.swapaxes(b, -1, -2)
         if a_is_vector:
             grad_a = grad_a[..., 0, :]
     if needs_b:
-        grad_b = np.swapaxes(a, -1, -2) @ grad
+        if b.ndim == 2:  # a single GEMM sums b's gradient over the batch, instead of B products the engine adds
+            grad_b = a.reshape(-1, a.shape[-1]).T @ grad.reshape(-1, grad.shape[-1])
+        else:
+            grad_b = np.swapaxes(a, -1, -2) @ grad
         if b_is_vector:
             grad_b = grad_b[..., 0]
     return grad_a, grad_b
