@@ -204,23 +204,24 @@ def tanh_backward(node, grad, x):
 
 @backward_rule(gelu)
 def gelu_backward(node, grad, x):
-    # local = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2), with t = tanh(c (x + 0.044715 x^3)).
+    # local = 0.5 + 0.5 (t + x (1 - t^2) c (1 + 3 * 0.044715 x^2)), with t = tanh(c (x + 0.044715 x^3)).
     # Built in place: on a transformer's large activations every fresh temporary costs as much as its sum.
     c = math.sqrt(2 / math.pi)
+    cx = c * x
     x_squared = x * x
     t = 0.044715 * x_squared
     t += 1
-    t *= c * x
+    t *= cx
     np.tanh(t, out=t)
     slope = t * t
     np.subtract(1, slope, out=slope)  # 1 - t^2
-    slope *= c * x
+    slope *= cx
     x_squared *= 3 * 0.044715
     x_squared += 1
     slope *= x_squared
-    t += 1
     t += slope
     t *= 0.5
+    t += 0.5
     return grad * t
 
 
