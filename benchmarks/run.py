@@ -21,6 +21,7 @@ import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
 from benchmarks.attention import bench_attention
+from benchmarks.gpt import bench_gpt
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Linear, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
@@ -313,11 +314,7 @@ def main():
     if torch_long is not None:
         forward, backward, grad = torch_long
         print(f"  PyTorch: forward {forward:.2f} s, backward {backward:.2f} s, x.grad = {grad.numpy()}")
-    numpy_ms, tiny_ms, torch_ms = bench_attention(process_time, optional_torch)
-    print(f"\nMulti-head causal self-attention, batch 8, T 64, width 128, 4 heads, forward + backward (CPU ms):\n"
-          f"  NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
-    if torch_ms is not None:
-        print(f"  PyTorch       {torch_ms:7.3f}   ratio to NumPy {torch_ms / numpy_ms:5.2f}x")
+    transformer_benchmarks()
     loader, epoch = bench_loader_share()
     print(f"\nMNIST 5k epoch, batch 64: DataLoader alone {loader * 1e3:.1f} ms, training epoch {epoch * 1e3:.0f} ms "
           f"(the loader is {loader / epoch:.1%} of it)")
@@ -336,6 +333,25 @@ def main():
     from benchmarks import conv  # last: its second half tunes malloc for the rest of the process
 
     conv.report(optional_torch())
+    if conv.keep_freed_memory():
+        # How much a NumPy step suffers from fresh pages depends on which arrays the process freed before.
+        print("\nAgain with malloc keeping freed memory (no page faults, so no dependence on what ran before):")
+        transformer_benchmarks()
+
+
+TRANSFORMER_BENCHMARKS = [
+    ("Multi-head causal self-attention, batch 8, T 64, width 128, 4 heads, forward + backward (CPU ms)", bench_attention),
+    ("GPT training step (forward, cross-entropy, backward, SGD), 2 blocks, width 128, context 64, batch 16, 4 heads, "
+     "vocabulary 512 (CPU ms)", bench_gpt),
+]
+
+
+def transformer_benchmarks():
+    for label, bench in TRANSFORMER_BENCHMARKS:
+        numpy_ms, tiny_ms, torch_ms = bench(process_time, optional_torch)
+        print(f"\n{label}:\n  NumPy by hand {numpy_ms:7.3f}   TinyTorch {tiny_ms:7.3f}   ratio {tiny_ms / numpy_ms:5.2f}x")
+        if torch_ms is not None:
+            print(f"  PyTorch       {torch_ms:7.3f}   ratio to NumPy {torch_ms / numpy_ms:5.2f}x")
 
 
 def bench_catalogue():

@@ -111,11 +111,17 @@ def matmul_backward(node, grad, a, b):
     needs_a, needs_b = node.needs_grad
     grad_a = grad_b = None
     if needs_a:
-        grad_a = grad @ np.swapaxes(b, -1, -2)
+        if b.ndim == 2:  # every matrix of a batched `a` met the same b: one product over all their rows
+            grad_a = (grad.reshape(-1, grad.shape[-1]) @ b.T).reshape(a.shape)
+        else:
+            grad_a = grad @ np.swapaxes(b, -1, -2)
         if a_is_vector:
             grad_a = grad_a[..., 0, :]
     if needs_b:
-        grad_b = np.swapaxes(a, -1, -2) @ grad
+        if b.ndim == 2:  # a single GEMM sums b's gradient over the batch, instead of B products the engine adds
+            grad_b = a.reshape(-1, a.shape[-1]).T @ grad.reshape(-1, grad.shape[-1])
+        else:
+            grad_b = np.swapaxes(a, -1, -2) @ grad
         if b_is_vector:
             grad_b = grad_b[..., 0]
     return grad_a, grad_b
@@ -198,10 +204,25 @@ def tanh_backward(node, grad, x):
 
 @backward_rule(gelu)
 def gelu_backward(node, grad, x):
+    # local = 0.5 + 0.5 (t + x (1 - t^2) c (1 + 3 * 0.044715 x^2)), with t = tanh(c (x + 0.044715 x^3)).
+    # Built in place: on a transformer's large activations every fresh temporary costs as much as its sum.
     c = math.sqrt(2 / math.pi)
-    t = np.tanh(c * (x + 0.044715 * x * x * x))
-    local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-    return grad * local
+    cx = c * x
+    x_squared = x * x
+    t = 0.044715 * x_squared
+    t += 1
+    t *= cx
+    np.tanh(t, out=t)
+    slope = t * t
+    np.subtract(1, slope, out=slope)  # 1 - t^2
+    slope *= cx
+    x_squared *= 3 * 0.044715
+    x_squared += 1
+    slope *= x_squared
+    t += slope
+    t *= 0.5
+    t += 0.5
+    return grad * t
 
 
 @backward_rule(softmax)

@@ -292,6 +292,9 @@ def matmul(a, b):
         raise ValueError(
             f"matmul shape mismatch: {a.shape} @ {b.shape}: inner sizes {a.shape[-1]} and {inner_b} differ"
         )
+    if b.ndim == 2:  # one (B*T, K) @ (K, N) product is faster than B products of (T, K) @ (K, N)
+        rows = a.data.reshape(-1, a.shape[-1]) @ b.data
+        return Tensor(rows.reshape(*a.shape[:-1], b.shape[-1]))
     try:
         return Tensor(np.matmul(a.data, b.data))
     except ValueError:
