@@ -1,5 +1,7 @@
 """Autograd over the whole op catalogue (tests/catalogue.py): with autograd on, each op runs its own
-forward once and records one node; each rule lives where the course puts it; every rule keeps float32.
+forward once and records one node; each rule lives where the course puts it; every rule keeps float32;
+bad input to the ops of later modules raises the forward's own message with autograd on (modules 01-04: see
+tests/core/test_backward_rules.py).
 
 These need every module's ops, so they are tests of the whole package, not of module 05 alone.
 """
@@ -9,9 +11,9 @@ import pytest
 
 import tinytorch.core.backward_rules as backward_rules
 from tests.catalogue import CASES, Const
-from tinytorch.core import activations, losses
+from tinytorch.core import activations, attention, embeddings, losses, spatial
 from tinytorch.core import tensor as tensor_module
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd
 
 OP_CASES = [case for case in CASES if case.op is not None]
 
@@ -73,3 +75,30 @@ def test_every_rule_keeps_float32_gradients_float32(case):
         operation.backward = rule
     dtypes = [np.asarray(grad).dtype for grad in returned if grad is not None]
     assert dtypes and all(dtype == np.float32 for dtype in dtypes), f"{case.name}: the rule returned {dtypes}"
+
+
+LATER_BAD_CALLS = {
+    "conv2d 4 channels into a 3-channel weight": lambda g: spatial.conv2d(
+        Tensor(np.ones((2, 4, 8, 8)), requires_grad=g), Tensor(np.ones((5, 3, 3, 3)))),
+    "embedding id 5 of 4": lambda g: embeddings.embedding(Tensor(np.ones((4, 2)), requires_grad=g), np.array([0, 5])),
+    "masked_softmax mask (2, 2) for (2, 3)": lambda g: attention.masked_softmax(
+        Tensor(np.ones((2, 3)), requires_grad=g), np.ones((2, 2), dtype=bool)),
+}
+
+
+def error_message(action):
+    with pytest.raises(ValueError) as error:
+        action()
+    return str(error.value)
+
+
+@pytest.mark.parametrize("name", LATER_BAD_CALLS)
+def test_errors_of_later_ops_with_autograd_on_are_the_forwards_own_messages(name):
+    with_autograd = error_message(lambda: LATER_BAD_CALLS[name](True))
+    hooks = installed_autograd()
+    install_autograd(None, None)
+    try:
+        plain = error_message(lambda: LATER_BAD_CALLS[name](False))
+    finally:
+        install_autograd(*hooks)
+    assert with_autograd == plain
