@@ -169,6 +169,7 @@ AUTOGRAD_SWITCH = ("core.autograd", "enable_autograd")
 PACKAGE_DOCSTRING = "TinyTorch: a deep-learning framework built from first principles on NumPy."
 SUBPACKAGE_DOCSTRINGS = {
     "core": "The modules of the course, one per notebook (tinytorch.core.tensor, tinytorch.core.layers, ...).",
+    "perf": "The systems modules of the course: measure and shrink models (tinytorch.perf.profiling, ...).",
 }
 
 NN_MODULES = (
