@@ -96,17 +96,25 @@ SYNTAX_ERROR = "def broken(:\n    pass\n"
 FAKE_TEST = "print('all tests passed')\n"
 
 
-def build_submissions(module: str, source: dict, release: dict) -> dict[str, dict]:
-    """Every sample submission for one module, by student id."""
+def kernel_failure_sample(modules: list[str]) -> set[str]:
+    """The modules whose grading run also gets the endless loop, the dead kernel and the output flood.
+
+    How nbgrader survives those is a property of nbgrader_config.py (timeout, LimitOutput), not of a
+    module's content, and each costs a near-full notebook run plus the cell timeout; the first, middle
+    and last module prove it (the class-grading test adds sandboxed versions on module 01).
+    """
+    return {modules[0], modules[len(modules) // 2], modules[-1]} if modules else set()
+
+
+def build_submissions(module: str, source: dict, release: dict, kernel_failures: bool = True) -> dict[str, dict]:
+    """Every sample submission for one module, by student id (`kernel_failures`: with the loop, the
+    dead kernel and the output flood)."""
     last_solution = grade_ids(source, "solution")[-1]
     first_test = grade_ids(source, "grade")[0]
     submissions = {
         "solution": source,
         "release": release,
-        "endless-loop": edited(source, last_solution, lambda s: ENDLESS_LOOP + s),
         "syntax-error": edited(source, last_solution, lambda s: SYNTAX_ERROR),
-        "dead-kernel": edited(source, last_solution, lambda s: DEAD_KERNEL + s),
-        "huge-output": edited(source, last_solution, lambda s: s + HUGE_OUTPUT),
         "deleted-test-release": without_cell(release, first_test),
         "deleted-test-solution": without_cell(source, first_test),
         "cheater": with_cell_after_setup(release, CHEAT),
@@ -115,6 +123,10 @@ def build_submissions(module: str, source: dict, release: dict) -> dict[str, dic
     for test_id in grade_ids(release, "grade"):
         faked = edited(faked, test_id, lambda s: FAKE_TEST)
     submissions["edited-tests"] = faked
+    if kernel_failures:
+        submissions["endless-loop"] = edited(source, last_solution, lambda s: ENDLESS_LOOP + s)
+        submissions["dead-kernel"] = edited(source, last_solution, lambda s: DEAD_KERNEL + s)
+        submissions["huge-output"] = edited(source, last_solution, lambda s: s + HUGE_OUTPUT)
     for planted in PLANTED_BUGS.get(module, []):
         submissions[f"bug-{planted.name}"] = plant(source, planted)
     return submissions

@@ -22,7 +22,7 @@ from tests.course.nbgrader_course import (
     module_names,
     visible_text,
 )
-from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids
+from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids, kernel_failure_sample
 from tools import conventions
 from tools.conventions import find_cell, has_hidden_tests, source_text
 
@@ -55,7 +55,7 @@ def run(request, tmp_path_factory) -> GradingRun:
     course.generate(module)
     source = load_notebook("source", module)
     release = json.loads((course.root / "release" / module / f"{module}.ipynb").read_text(encoding="utf-8"))
-    submissions = build_submissions(module, source, release)
+    submissions = build_submissions(module, source, release, kernel_failures=request.cls.kernel_failures)
     for student, notebook in submissions.items():
         course.submit(module, student, notebook)
     result = course.autograde(module, CELL_TIMEOUT)
@@ -92,6 +92,7 @@ class GradingChecks:
     one xdist worker (`--dist loadscope` groups tests by class)."""
 
     module = None
+    kernel_failures = False  # the sampled modules also get KernelFailureChecks (below)
 
     def test_solution_scores_full_marks(self, run):
         assert_scores(run, "solution", run.full_marks)
@@ -120,28 +121,8 @@ class GradingChecks:
         caught = set().union(*(planted.fails for planted in PLANTED_BUGS.get(run.module, [])))
         assert hidden <= caught, f"{run.module}: no planted bug shows that {sorted(hidden - caught)} can fail"
 
-    @pytest.mark.parametrize("student", ["endless-loop", "syntax-error"])
-    def test_broken_cell_costs_only_the_tests_after_it(self, run, student):
-        last_solution = grade_ids(run.source, "solution")[-1]
-        before, after = cells_before_and_after(run, last_solution)
-        scores = run.scores(student)
-        assert scores, f"{run.module}/{student} was not graded. nbgrader said:\n{run.autograde_log[-3000:]}"
-        assert {g: scores[g] for g in before} == {g: run.full_marks[g] for g in before}, (
-            f"{student}: the cells before the broken one should keep their points: {scores}"
-        )
-        assert scores[after] == 0.0, f"{student}: {after} runs the broken code and should score 0, got {scores[after]}"
-
-    def test_dead_kernel_scores_zero_without_stopping_the_batch(self, run):
-        # nbgrader cannot finish a notebook whose kernel died: every cell is recorded as 0 and
-        # the error is in the autograde log, while the rest of the batch is graded as usual.
-        assert_scores(run, "dead-kernel", {grade_id: 0.0 for grade_id in run.full_marks})
-        assert "dead-kernel" in run.autograde_log
-        assert run.scores("solution") == run.full_marks
-
-    def test_huge_output_is_cut_and_still_graded(self, run):
-        assert_scores(run, "huge-output", run.full_marks)
-        size = (run.course.root / "autograded" / "huge-output" / run.module / f"{run.module}.ipynb").stat().st_size
-        assert size < 2_000_000, f"the autograded notebook kept {size} bytes of output: LimitOutput is not applied"
+    def test_syntax_error_costs_only_the_tests_after_it(self, run):
+        assert_broken_cell_costs_only_the_tests_after_it(run, "syntax-error")
 
     def test_edited_test_cells_are_restored(self, run):
         assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
@@ -214,6 +195,38 @@ class GradingChecks:
         assert pages_without_traceback, f"{run.module}: every planted bug also breaks a visible cell"
 
 
+class KernelFailureChecks:
+    """A kernel that loops, dies or floods its output costs that student points, never the batch."""
+
+    def test_endless_loop_costs_only_the_tests_after_it(self, run):
+        assert_broken_cell_costs_only_the_tests_after_it(run, "endless-loop")
+
+    def test_dead_kernel_scores_zero_without_stopping_the_batch(self, run):
+        # nbgrader cannot finish a notebook whose kernel died: every cell is recorded as 0 and
+        # the error is in the autograde log, while the rest of the batch is graded as usual.
+        assert_scores(run, "dead-kernel", {grade_id: 0.0 for grade_id in run.full_marks})
+        assert "dead-kernel" in run.autograde_log
+        assert run.scores("solution") == run.full_marks
+
+    def test_huge_output_is_cut_and_still_graded(self, run):
+        assert_scores(run, "huge-output", run.full_marks)
+        size = (run.course.root / "autograded" / "huge-output" / run.module / f"{run.module}.ipynb").stat().st_size
+        assert size < 2_000_000, f"the autograded notebook kept {size} bytes of output: LimitOutput is not applied"
+
+
+def assert_broken_cell_costs_only_the_tests_after_it(run, student):
+    last_solution = grade_ids(run.source, "solution")[-1]
+    before, after = cells_before_and_after(run, last_solution)
+    scores = run.scores(student)
+    assert scores, f"{run.module}/{student} was not graded. nbgrader said:\n{run.autograde_log[-3000:]}"
+    assert {g: scores[g] for g in before} == {g: run.full_marks[g] for g in before}, (
+        f"{student}: the cells before the broken one should keep their points: {scores}"
+    )
+    assert scores[after] == 0.0, f"{student}: {after} runs the broken code and should score 0, got {scores[after]}"
+
+
+_SAMPLED = kernel_failure_sample(module_names())
 for _module in module_names():
     _name = "TestGrading_" + _module
-    globals()[_name] = type(_name, (GradingChecks,), {"module": _module})
+    _bases = (GradingChecks, KernelFailureChecks) if _module in _SAMPLED else (GradingChecks,)
+    globals()[_name] = type(_name, _bases, {"module": _module, "kernel_failures": _module in _SAMPLED})
