@@ -264,3 +264,30 @@ def test_the_student_lab_sees_neither_the_course_nor_other_homes(tmp_path, monke
                 or path.startswith(str(ROOT / "tinytorch")) or path == "/home"], "the course must stay outside the view"
     assert "--reuid=4242" in command and "--regid=4343" in command and "--unshare-net" not in command
     assert command.index("bwrap") < command.index("setpriv"), "bubblewrap builds the view before the rights drop"
+
+
+def test_the_student_image_context_is_the_bundle_with_the_hub_configuration(tmp_path):
+    import yaml
+
+    from tools.hub.image import EXCHANGE, build_context, copy_values
+
+    into = tmp_path / "image"
+    contents = build_context("03", into)
+    values = yaml.safe_load(copy_values(into).read_text())
+    dockerfile = (into / "Dockerfile").read_text()
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY "):
+            source = line.split()[1]
+            assert (into / source).exists(), f"the Dockerfile copies {source}, which the context lacks"
+    assert contents["release"] == ["01_tensor", "02_activations", "03_layers"]
+    nbgrader_config = (into / "jupyter" / "nbgrader_config.py").read_text()
+    assert 'course_id = "tinytorch"' in nbgrader_config and EXCHANGE in nbgrader_config
+    server = json.loads((into / "jupyter" / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"] is False
+    mounts = values["singleuser"]["storage"]["extraVolumeMounts"]
+    assert [m["mountPath"] for m in mounts] == [EXCHANGE], "the exchange must be mounted where the image looks"
+    assert values["hub"]["loadRoles"]["formgrader-access"]["groups"] == ["instructors"]
+    from tests.course.test_bundle import bundle_text, secrets_from
+
+    leaked = [line for line in secrets_from("03_layers") if line in bundle_text(into)]
+    assert not leaked, f"solution lines of 03 or later are in the image context: {leaked[:3]}"

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.conventions import ROOT, module_names
+from tools.conventions import ROOT, NotebookError, module_names
 from tools.hub.accounts import add_user, ensure_unix_user
 from tools.hub.layout import COURSE_ID, DEFAULT_ROOT, GRADER, HubConfigError, HubLayout, Settings
 from tools.lab import lab_config_dir
@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("module")
         if name == "grade":
             command.add_argument("--workers", type=int, default=None)
+    image = commands.add_parser("image", help="a container build context for the student image (bundle + Dockerfile)")
+    image.add_argument("upto", help="the last released module (NN or NN_name)")
+    image.add_argument("--into", type=Path, default=None, help="default: build/hub-image-NN")
     commands.add_parser("serve", help="run JupyterHub (the proxy and formgrader start with it)")
     up = commands.add_parser("up", help="init (the first time) and serve: what `sudo make hub` runs")
     up.add_argument("--db-url", default=None, help="the gradebook, needed the first time")
@@ -141,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
             require_root("add-user")
             password = getpass.getpass(f"password for {args.name}: ") if sys.stdin.isatty() else sys.stdin.readline()
             add_user(layout, args.name, password.rstrip("\n"), instructor=args.instructor)
+        elif args.command == "image":
+            from tools.hub.image import build_context, copy_values
+
+            into = args.into or ROOT / "build" / f"hub-image-{args.upto.split('_')[0]}"
+            contents = build_context(args.upto, into)
+            copy_values(into)
+            print(f"{into}: modules {', '.join(contents['release'])}; then `docker build -t <registry>/tinytorch-student "
+                  f"{into}` and see z2jh-values.yaml there")
         elif args.command == "release":
             release(layout, args.module)
         elif args.command == "grade":
@@ -155,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             command, env = serve_command(layout)
             os.chdir(layout.state)
             os.execve(command[0], command, env)
-    except HubConfigError as error:
+    except (HubConfigError, NotebookError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
