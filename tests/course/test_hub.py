@@ -291,3 +291,15 @@ def test_the_student_image_context_is_the_bundle_with_the_hub_configuration(tmp_
 
     leaked = [line for line in secrets_from("03_layers") if line in bundle_text(into)]
     assert not leaked, f"solution lines of 03 or later are in the image context: {leaked[:3]}"
+
+
+def test_released_modules_give_students_the_reference_of_the_modules_before(tmp_path):
+    from tools.hub.__main__ import build_reference
+    from tools.hub.layout import HubLayout
+
+    layout = HubLayout(tmp_path)
+    build_reference(layout, ["01_tensor"])
+    assert not (tmp_path / "reference" / "tinytorch").exists(), "module 01 is open: no package of it yet"
+    build_reference(layout, ["01_tensor", "02_activations", "03_layers"])
+    package = tmp_path / "reference" / "tinytorch"
+    assert (package / "core" / "activations.py").exists() and not (package / "core" / "layers.py").exists()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools import export
 from tools.conventions import ROOT, NotebookError, module_names
 from tools.hub.accounts import add_user, ensure_unix_user
 from tools.hub.layout import COURSE_ID, DEFAULT_ROOT, GRADER, HubConfigError, HubLayout, Settings
@@ -80,7 +81,18 @@ def release(layout: HubLayout, module: str) -> None:
     if module not in settings.released:
         settings.released.append(module)
         layout.save_settings(settings)
+    build_reference(layout, settings.released)
     chown_tree(layout.course, pwd.getpwnam(settings.grader))
+
+
+def build_reference(layout: HubLayout, released: list[str]) -> None:
+    """ROOT/reference/tinytorch: the reference package of the modules before the last one released (as a bundle's)."""
+    modules = module_names()
+    last = max(modules.index(name) for name in released)
+    shutil.rmtree(layout.reference / "tinytorch", ignore_errors=True)
+    before = [ROOT / "source" / name / f"{name}.ipynb" for name in modules[:last]]
+    if before:
+        export.build_package(before, ROOT, layout.reference)
 
 
 def grade(layout: HubLayout, module: str, workers: int | None) -> int:
