@@ -16,7 +16,7 @@ TEST_WORKERS ?= 2
 GRADE_WORKERS ?= 4
 CLASS_SIZE ?= 200
 
-.PHONY: install sandbox lab lab-instructor my-framework check-my-framework bundle test build check work lint bench mutants class-200 clean
+.PHONY: install hub-install hub sandbox lab lab-instructor my-framework check-my-framework bundle test build check work lint bench mutants class-200 clean
 
 install: $(STAMP)
 
@@ -35,6 +35,22 @@ lab: install
 lab-instructor: install
 	$(BIN)/python -m tools.lab --instructor $(LAB_ARGS)
 
+# The course on JupyterHub (tools/hub): the proxy is an npm package, pinned by tools/hub/package-lock.json.
+HUB_PROXY := tools/hub/node_modules/.bin/configurable-http-proxy
+# `sudo make hub HUB_DB_URL=postgresql+psycopg2://...` sets the hub folder up once (HUB_ROOT), then serves.
+HUB_ROOT ?= /srv/tinytorch-hub
+HUB_DB_URL ?=
+
+hub-install: $(HUB_PROXY)
+
+$(HUB_PROXY): tools/hub/package.json tools/hub/package-lock.json
+	@command -v npm >/dev/null || { echo "the hub's proxy needs Node.js and npm: apt-get install nodejs npm"; exit 1; }
+	npm ci --prefix tools/hub --no-audit --no-fund --loglevel=error
+	touch $(HUB_PROXY)
+
+hub: install hub-install sandbox
+	$(BIN)/python -m tools.hub --root $(HUB_ROOT) up $(if $(HUB_DB_URL),--db-url $(HUB_DB_URL))
+
 # Sandboxed grading needs bubblewrap (and PostgreSQL for the class tests). As root on Debian,
 # install what is missing; elsewhere, say what to install (tools/sandbox.py names it again when grading).
 sandbox:
@@ -45,7 +61,7 @@ sandbox:
 	  command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	  else echo "the class-grading tests need PostgreSQL: apt-get install postgresql"; fi; }
 
-test: install sandbox
+test: install sandbox hub-install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Regenerate tinytorch/ and release/ from source/ (and strip notebook outputs).
@@ -94,4 +110,4 @@ class-200: install sandbox
 	$(BIN)/python -m tests.course.class_run --students $(CLASS_SIZE) --workers $(GRADE_WORKERS) $(CLASS_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tools/hub/node_modules

@@ -27,7 +27,8 @@ c.CourseDirectory.root = COURSE_ROOT
 # creates the course row only for a non-empty id, and PostgreSQL enforces that foreign key.
 c.CourseDirectory.db_url = os.environ.get("TINYTORCH_DB_URL") or "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
-c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
+# The exchange: inside the course folder for one instructor; a shared folder on a hub (tools/hub sets it).
+c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE_ROOT") or os.path.join(COURSE_ROOT, "exchange")
 
 # The stub a learner sees in place of each solution.
 c.ClearSolutions.code_stub = {

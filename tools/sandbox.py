@@ -96,7 +96,22 @@ def _ancestors(path: Path) -> list[Path]:
 def bwrap_args(writable: list[Path], readable: list[Path], cwd: Path, env: dict[str, str]) -> list[str]:
     """bwrap's options: namespaces and the filesystem view (every folder the view creates is 0755)."""
     args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+            "--die-with-parent", "--new-session", "--hostname", "sandbox", *view_args(writable, readable)]
+    args.append("--clearenv")  # JPY_PARENT_PID goes too: ipykernel's parent poller would exit in the PID namespace
+    for name in PASSED_ENV:
+        if name in env:
+            args += ["--setenv", name, env[name]]
+    args += ["--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
+             "--setenv", "IPYTHONDIR", "/tmp/ipython", "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/jupyter",
+             "--setenv", "JUPYTER_DATA_DIR", "/tmp/jupyter", "--setenv", "JUPYTER_CONFIG_DIR", "/tmp/jupyter",
+             "--setenv", "XDG_CACHE_HOME", "/tmp/cache", "--setenv", "XDG_CONFIG_HOME", "/tmp/config",
+             "--chdir", str(cwd)]
+    return args
+
+
+def view_args(writable: list[Path], readable: list[Path]) -> list[str]:
+    """bwrap's filesystem view: the system read-only, a private /tmp, `readable` read-only, `writable` read-write."""
+    args = []
     for folder in SYSTEM_DIRS:
         args += ["--ro-bind", folder, folder]
     for link in SYSTEM_LINKS:
@@ -113,15 +128,6 @@ def bwrap_args(writable: list[Path], readable: list[Path], cwd: Path, env: dict[
                 created.add(parent)
         args += [mode, str(path), str(path)]
         created.add(path)
-    args.append("--clearenv")  # JPY_PARENT_PID goes too: ipykernel's parent poller would exit in the PID namespace
-    for name in PASSED_ENV:
-        if name in env:
-            args += ["--setenv", name, env[name]]
-    args += ["--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
-             "--setenv", "IPYTHONDIR", "/tmp/ipython", "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/jupyter",
-             "--setenv", "JUPYTER_DATA_DIR", "/tmp/jupyter", "--setenv", "JUPYTER_CONFIG_DIR", "/tmp/jupyter",
-             "--setenv", "XDG_CACHE_HOME", "/tmp/cache", "--setenv", "XDG_CONFIG_HOME", "/tmp/config",
-             "--chdir", str(cwd)]
     return args
 
 
