@@ -8,6 +8,11 @@ give the same tokens. Run through `python -m benchmarks.run`, or alone: `python 
 
 from __future__ import annotations
 
+import os
+
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")  # single-threaded BLAS when run alone, as benchmarks.run does
+
 import statistics
 import time
 
