@@ -46,9 +46,9 @@ def bench_generation(repeats=3):
     return uncached, cached, cache.nbytes
 
 
-def report(repeats=3):
+def report(repeats=3, malloc="malloc as this process left it"):
     uncached, cached, nbytes = bench_generation(repeats)
-    print(f"\nGenerating {NEW_TOKENS} tokens after a {PROMPT}-token prompt, milestone GPT ({LAYERS} blocks, width "
+    print(f"\n[{malloc}] Generating {NEW_TOKENS} tokens after a {PROMPT}-token prompt, milestone GPT ({LAYERS} blocks, width "
           f"{WIDTH}, {HEADS} heads, vocabulary {VOCAB}, context {PROMPT + NEW_TOKENS}), CPU seconds:\n"
           f"  uncached (GPT.generate) {uncached:6.3f} s ({uncached / NEW_TOKENS * 1e3:5.2f} ms per token)\n"
           f"  cached (generate_cached) {cached:5.3f} s ({cached / NEW_TOKENS * 1e3:5.2f} ms per token), "
@@ -56,4 +56,10 @@ def report(repeats=3):
 
 
 if __name__ == "__main__":
+    from benchmarks.conv import keep_freed_memory
+
     report()
+    # The uncached steps allocate large arrays (T x T scores per head): fresh pages from the kernel on every call
+    # unless malloc keeps freed memory. Show both, as benchmarks.run does for the other transformer benchmarks.
+    if keep_freed_memory():
+        report(malloc="malloc keeping freed memory")

@@ -339,6 +339,7 @@ def main():
         # How much a NumPy step suffers from fresh pages depends on which arrays the process freed before.
         print("\nAgain with malloc keeping freed memory (no page faults, so no dependence on what ran before):")
         transformer_benchmarks()
+        generation_report(malloc="malloc keeping freed memory")
 
 
 TRANSFORMER_BENCHMARKS = [
