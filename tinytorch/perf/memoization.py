@@ -112,7 +112,8 @@ def cached_attention(attention, x, cache, layer):
 
 def gpt_forward_cached(model, ids, cache):
     """Logits (B, t, vocab_size) of a module 13 GPT for the new ids (B, t), which follow the `cache.length`
-    positions already in `cache`; their keys and values are added to the cache."""
+    positions already in `cache`; their keys and values are added to the cache. Inference only: the cache keeps
+    plain arrays, so no gradient flows back through cached keys and values (run it under `no_grad`)."""
     ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
     start = cache.length
     if ids.ndim != 2 or ids.shape[1] < 1 or start + ids.shape[1] > model.context_length:
