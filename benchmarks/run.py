@@ -21,6 +21,7 @@ import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
 from benchmarks.attention import bench_attention
+from benchmarks.generation import report as generation_report
 from benchmarks.gpt import bench_gpt
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Linear, Sequential
@@ -322,6 +323,7 @@ def main():
     print(f"\nEmbedding 512 x 128, ids (16, 64), forward + backward (CPU): TinyTorch {tiny * 1e3:.3f} ms, "
           f"NumPy by hand (np.add.at) {base * 1e3:.3f} ms ({tiny / base:.2f}x)"
           + ("" if torch_ms is None else f", PyTorch {torch_ms * 1e3:.3f} ms ({torch_ms / base:.2f}x)"))
+    generation_report()
     characters, naive, incremental, encode, tokens = bench_bpe_training()
     print(f"\nBPE, 500 merges on Python's docs ({characters:,} characters): recounting {naive:.2f} s, "
           f"incremental {incremental:.2f} s ({naive / incremental:.1f}x); encoding the corpus {encode:.2f} s "
@@ -337,6 +339,7 @@ def main():
         # How much a NumPy step suffers from fresh pages depends on which arrays the process freed before.
         print("\nAgain with malloc keeping freed memory (no page faults, so no dependence on what ran before):")
         transformer_benchmarks()
+        generation_report(malloc="malloc keeping freed memory")
 
 
 TRANSFORMER_BENCHMARKS = [

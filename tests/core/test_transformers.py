@@ -14,7 +14,7 @@ from tinytorch.core.layers import manual_seed
 from tinytorch.core.losses import cross_entropy
 from tinytorch.core.optimizers import Adam
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.transformers import GPT, MLP, LayerNorm, TransformerBlock, layer_norm
+from tinytorch.core.transformers import GPT, MLP, LayerNorm, TransformerBlock, layer_norm, sample_next_token
 
 
 def as_float64(model):
@@ -101,6 +101,19 @@ def test_generate_is_repeatable_and_greedy_at_temperature_zero():
     np.testing.assert_array_equal(a, model.generate(prompt[0], 4))
     with pytest.raises(ValueError, match="top_k"):
         model.generate(prompt, 1, top_k=0)
+
+
+def test_sample_next_token_is_greedy_at_zero_keeps_top_k_and_follows_the_generator():
+    logits = np.array([[0.0, 3.0, 1.0, 2.0], [5.0, 0.0, 0.0, 4.0]], dtype=np.float32)
+    assert sample_next_token(logits, 0).tolist() == [1, 0]
+    drawn = np.stack([sample_next_token(logits, 1.0, 2, np.random.default_rng(seed)) for seed in range(200)])
+    assert set(drawn[:, 0]) == {1, 3} and set(drawn[:, 1]) == {0, 3}
+    # One uniform draw per row, mapped through the cumulative distribution of softmax(logits / T) in float64.
+    draws = np.random.default_rng(7).random((2, 1))
+    scaled = logits.astype(np.float64) / 0.5
+    probs = np.exp(scaled - scaled.max(-1, keepdims=True))
+    expected = (np.cumsum(probs / probs.sum(-1, keepdims=True), axis=-1) < draws).sum(-1)
+    assert sample_next_token(logits, 0.5, None, np.random.default_rng(7)).tolist() == expected.tolist()
 
 
 def test_a_tiny_gpt_learns_to_copy():

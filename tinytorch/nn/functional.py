@@ -23,6 +23,7 @@ __all__ = [
     'attention_weights',
     'scaled_dot_product_attention',
     'layer_norm',
+    'sample_next_token',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -41,4 +42,4 @@ from tinytorch.core.attention import (
     attention_weights,
     scaled_dot_product_attention,
 )
-from tinytorch.core.transformers import layer_norm
+from tinytorch.core.transformers import layer_norm, sample_next_token
