@@ -23,6 +23,7 @@ import tinytorch  # noqa: F401  (turns autograd on)
 from benchmarks.attention import bench_attention
 from benchmarks.generation import report as generation_report
 from benchmarks.gpt import bench_gpt
+from benchmarks.quantization import report as quantization_report
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Linear, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
@@ -328,6 +329,7 @@ def main():
     print(f"\nBPE, 500 merges on Python's docs ({characters:,} characters): recounting {naive:.2f} s, "
           f"incremental {incremental:.2f} s ({naive / incremental:.1f}x); encoding the corpus {encode:.2f} s "
           f"({tokens / characters:.3f} tokens per character)")
+    quantization_report(median_time)
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:
