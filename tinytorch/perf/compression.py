@@ -206,7 +206,7 @@ def prune_structured(model, index, amount, norm="l2"):
         layer.out_channels = keep.size
     if layer.bias is not None:
         layer.bias = _sliced_parameter(layer.bias, keep, axis=0)
-    channels, flattened = model[index].weight.shape[1 if isinstance(layer, Linear) else 0], False
+    channels = model[index].weight.shape[1 if isinstance(layer, Linear) else 0]
     for position in range(index + 1, len(pruned)):
         later = pruned[position]
         if isinstance(later, Linear):
@@ -218,19 +218,17 @@ def prune_structured(model, index, amount, norm="l2"):
             later.weight = _sliced_parameter(later.weight, rows, axis=0)
             later.in_features = rows.size
             return pruned
-        if isinstance(later, Conv2d) and not flattened:
+        if isinstance(later, Conv2d):
             later.weight = _sliced_parameter(later.weight, keep, axis=1)
             later.in_channels = keep.size
             return pruned
-        if isinstance(later, BatchNorm2d) and not flattened:
+        if isinstance(later, BatchNorm2d):
             later.weight = _sliced_parameter(later.weight, keep, axis=0)
             later.bias = _sliced_parameter(later.bias, keep, axis=0)
             later.running_mean = Tensor(later.running_mean.data[keep], dtype=later.running_mean.dtype)
             later.running_var = Tensor(later.running_var.data[keep], dtype=later.running_var.dtype)
             later.num_features = keep.size
-        elif isinstance(later, Flatten) and later.start_dim == 1:
-            flattened = True
-        elif not isinstance(later, _PER_NEURON):
+        elif not (isinstance(later, _PER_NEURON) or isinstance(later, Flatten) and later.start_dim == 1):
             raise TypeError(f"prune_structured cannot see through layer {position} ({type(later).__name__}) "
                             f"between layer {index} and the next Linear or Conv2d")
     raise ValueError(f"prune_structured: layer {index} ({type(layer).__name__}) has no Linear or Conv2d after it: "
@@ -283,7 +281,7 @@ def distillation_loss(student_logits, teacher_logits, targets, temperature=2.0, 
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not 0 <= alpha <= 1:
         raise ValueError(f"distillation_loss: alpha must be a number in [0, 1], got {alpha!r}")
     temperature, dtype = float(temperature), student_logits.dtype
-    scaled = teacher.astype(dtype) / temperature
+    scaled = teacher / temperature  # NumPy constants: the teacher gets no gradient
     shifted = scaled - scaled.max(axis=-1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     p = np.exp(log_p)
