@@ -253,10 +253,10 @@ def low_rank_linear(linear, rank):
     if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or not 1 <= rank <= limit:
         raise ValueError(f"low_rank_linear: rank must be an integer from 1 to min(in, out) = {limit}, got {rank!r}")
     weight = linear.weight.data
-    u, s, vt = np.linalg.svd(weight.astype(np.float64), full_matrices=False)
+    u, s, vt = np.linalg.svd(weight, full_matrices=False)
     root = np.sqrt(s[:rank])
-    first = (u[:, :rank] * root).astype(weight.dtype)
-    second = (root[:, None] * vt[:rank]).astype(weight.dtype)
+    first = u[:, :rank] * root  # the SVD of a float32 weight is float32: the factors keep the dtype
+    second = root[:, None] * vt[:rank]
     bias = None if linear.bias is None else linear.bias.data
     return Sequential(_linear_from(first, None), _linear_from(second, bias))
 
