@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
+from benchmarks import compression
 from benchmarks.attention import bench_attention
 from benchmarks.gpt import bench_gpt
 from tinytorch.core.activations import ReLU
@@ -326,6 +327,7 @@ def main():
     print(f"\nBPE, 500 merges on Python's docs ({characters:,} characters): recounting {naive:.2f} s, "
           f"incremental {incremental:.2f} s ({naive / incremental:.1f}x); encoding the corpus {encode:.2f} s "
           f"({tokens / characters:.3f} tokens per character)")
+    compression.report(process_time, tinytorch_mlp, mlp_data())
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:
