@@ -98,7 +98,7 @@ class PruningMasks:
     def apply(self):
         """Zero every pruned entry, in place (the arrays, and their dtypes, stay the same)."""
         for param, mask in zip(self.parameters, self.masks, strict=True):
-            param.data[~mask] = 0
+            np.multiply(param.data, mask, out=param.data)  # in place; far cheaper than boolean indexing
 
     def mask_gradients(self):
         """Replace each parameter's gradient (when it has one) by a copy with the pruned entries zeroed."""
