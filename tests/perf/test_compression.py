@@ -198,6 +198,8 @@ def test_masked_optimizer_works_in_the_trainer():
     Trainer(model, optimizer, cross_entropy).fit(batches, epochs=2, progress=False)
     assert sparsity(model) == pytest.approx(masks.sparsity())
     assert set(optimizer.state_dict()) == {"state", "param_groups"}
+    clone = copy.deepcopy(optimizer)
+    assert isinstance(clone.optimizer, Adam) and clone.param_groups[0]["lr"] == 0.01
 
 
 # Structured pruning -------------------------------------------------------------------------------------

@@ -145,6 +145,8 @@ class MaskedOptimizer:
         self.optimizer.zero_grad()
 
     def __getattr__(self, name):
+        if name == "optimizer":  # not set yet (copy, pickle): no endless lookup
+            raise AttributeError(name)
         return getattr(self.optimizer, name)
 
 
