@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
+from benchmarks import compression
 from benchmarks.attention import bench_attention
 from benchmarks.generation import report as generation_report
 from benchmarks.gpt import bench_gpt
@@ -330,6 +331,7 @@ def main():
           f"incremental {incremental:.2f} s ({naive / incremental:.1f}x); encoding the corpus {encode:.2f} s "
           f"({tokens / characters:.3f} tokens per character)")
     quantization_report(median_time)
+    compression.report(process_time, tinytorch_mlp, mlp_data())
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:
