@@ -203,10 +203,10 @@ def trace(model, *inputs, **kwargs):
             try:
                 output = forward(*args, **kw)
             finally:
-                elapsed = time.perf_counter() - start
+                spent = time.perf_counter() - start
                 inner = inner_seconds.pop()
                 if inner_seconds:
-                    inner_seconds[-1] += elapsed
+                    inner_seconds[-1] += spent
             data = output.data if isinstance(output, Tensor) else output
             new_bytes = 0
             if isinstance(data, np.ndarray) and id(data) not in seen_outputs:
@@ -214,7 +214,7 @@ def trace(model, *inputs, **kwargs):
                 new_bytes = data.nbytes
             input_shape = _shape(args[0]) if args else ()
             calls.append(LayerCall(name, layer, input_shape, _shape(output),
-                                   count_flops(layer, input_shape, _shape(output)), elapsed - inner, new_bytes))
+                                   count_flops(layer, input_shape, _shape(output)), spent - inner, new_bytes))
             return output
 
         return watched_forward
