@@ -326,6 +326,9 @@ def main():
     print(f"\nBPE, 500 merges on Python's docs ({characters:,} characters): recounting {naive:.2f} s, "
           f"incremental {incremental:.2f} s ({naive / incremental:.1f}x); encoding the corpus {encode:.2f} s "
           f"({tokens / characters:.3f} tokens per character)")
+    from benchmarks import profiling
+
+    profiling.report(process_time)
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:

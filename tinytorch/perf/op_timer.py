@@ -64,10 +64,9 @@ class OpTimer:
         return self.backward_total - sum(self.backward_seconds.values())
 
     def __enter__(self):
-        recorder, engine = installed_autograd()
-        if recorder is None:
+        self.saved = installed_autograd()
+        if self.saved[0] is None:
             raise RuntimeError("OpTimer times the autograd engine, but autograd is off: call enable_autograd() first")
-        self.saved = (recorder, engine)
         install_autograd(self.record, self.backward)
         return self
 

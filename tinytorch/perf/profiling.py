@@ -30,6 +30,7 @@ __all__ = [
     'Profiler',
 ]
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ def count_flops(layer, input_shape, output_shape):
 def linear_flops(layer, input_shape, output_shape):
     """2 N in out for the matmul (N = product of the leading dimensions), plus N out for the bias."""
     in_features, out_features = layer.weight.shape
-    rows = int(np.prod(input_shape[:-1], dtype=np.int64))
+    rows = math.prod(input_shape[:-1])
     flops = 2 * rows * in_features * out_features
     if layer.bias is not None:
         flops += rows * out_features
@@ -96,7 +97,7 @@ def linear_flops(layer, input_shape, output_shape):
 def conv2d_flops(layer, input_shape, output_shape):
     """2 C_in kh kw per output value, plus one add per output value for the bias."""
     out_channels, in_channels, kernel_h, kernel_w = layer.weight.shape
-    outputs = int(np.prod(output_shape, dtype=np.int64))
+    outputs = math.prod(output_shape)
     flops = 2 * outputs * in_channels * kernel_h * kernel_w
     if layer.bias is not None:
         flops += outputs
@@ -106,9 +107,8 @@ def conv2d_flops(layer, input_shape, output_shape):
 @flop_rule(MultiHeadAttention)
 def attention_flops(layer, input_shape, output_shape):
     """QK^T and the weighted sum of V (2 N H T T d each) plus 5 per score; the projections are Linear layers."""
-    batch = int(np.prod(input_shape[:-2], dtype=np.int64))
-    length = input_shape[-2]
-    scores = batch * layer.num_heads * length * length
+    *batch, length, _ = input_shape
+    scores = math.prod(batch) * layer.num_heads * length * length
     return 2 * (2 * scores * layer.head_dim) + 5 * scores
 
 
@@ -117,7 +117,7 @@ ELEMENTWISE_FLOPS = {ReLU: 1, Tanh: 1, Sigmoid: 4, GELU: 9, Softmax: 4, LayerNor
 
 
 def _elements(shape):
-    return int(np.prod(shape, dtype=np.int64))
+    return math.prod(shape)
 
 
 @flop_rule(*ELEMENTWISE_FLOPS)

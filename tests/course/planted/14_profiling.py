@@ -20,7 +20,7 @@ BUGS = [
         "integration-cnn-counts"),
     # A Linear's rows read from the first dimension only: right for (N, in), wrong for (B, T, E).
     bug("linear-flops-first-dimension-only", "flops",
-        "rows = int(np.prod(input_shape[:-1], dtype=np.int64))", "rows = input_shape[0] if len(input_shape) > 1 else 1",
+        "rows = math.prod(input_shape[:-1])", "rows = input_shape[0] if len(input_shape) > 1 else 1",
         "integration-gpt-counts"),
     # The conv's bias adds are counted even for a conv without bias.
     bug("conv-flops-always-count-bias", "flops",
@@ -28,7 +28,7 @@ BUGS = [
         "integration-cnn-counts"),
     # Attention forgets the batch dimension (right for batch 1).
     bug("attention-flops-ignore-batch", "flops",
-        "scores = batch * layer.num_heads * length * length", "scores = layer.num_heads * length * length",
+        "scores = math.prod(batch) * layer.num_heads * length * length", "scores = layer.num_heads * length * length",
         "integration-gpt-counts"),
     # Four bytes per value assumed, whatever the dtype.
     bug("memory-assumes-float32", "memory",
