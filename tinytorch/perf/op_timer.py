@@ -28,11 +28,11 @@ class TimedOp:
             return None  # the engine then names the op that has no rule
 
         def timed_rule(*args, **kwargs):
-            start = time.perf_counter()
+            start = self.timer.clock()
             try:
                 return rule(*args, **kwargs)
             finally:
-                self.timer.add("backward", self.__name__, time.perf_counter() - start)
+                self.timer.add("backward", self.__name__, self.timer.clock() - start)
 
         return timed_rule
 
@@ -43,12 +43,16 @@ class TimedOp:
 class OpTimer:
     """`with OpTimer() as timer:` times every op's forward and backward rule, per op name.
 
+    `clock` gives seconds: `time.perf_counter` (wall time, the default) or `time.process_time` (this
+    process's CPU time, blind to other programs that share the machine).
+
     `timer.forward_seconds[name]`, `timer.backward_seconds[name]` and `timer.calls[(kind, name)]`
     accumulate; `timer.engine_seconds` is the backward engine's own time outside the rules.
     On exit the autograd pair that was installed before is reinstalled, the very same objects.
     """
 
-    def __init__(self):
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
         self.forward_seconds, self.backward_seconds, self.calls = {}, {}, {}
         self.backward_total = 0.0
         self.saved = None
@@ -76,12 +80,12 @@ class OpTimer:
         if self.depth:  # inside another op's forward: part of that op's time
             return recorder(op, tensors, args, kwargs)
         self.depth += 1
-        start = time.perf_counter()
+        start = self.clock()
         try:
             output = recorder(op, tensors, args, kwargs)
         finally:
             self.depth -= 1
-        self.add("forward", op.__name__, time.perf_counter() - start)
+        self.add("forward", op.__name__, self.clock() - start)
         node = getattr(output, "grad_fn", None)
         if node is not None and getattr(node.op, "original", node.op) is op:  # recorded by this call
             node.op = TimedOp(node.op, self)
@@ -89,11 +93,11 @@ class OpTimer:
 
     def backward(self, tensor, gradient=None):
         """The timing engine: the saved engine, timed as a whole."""
-        start = time.perf_counter()
+        start = self.clock()
         try:
             return self.saved[1](tensor, gradient)
         finally:
-            self.backward_total += time.perf_counter() - start
+            self.backward_total += self.clock() - start
 
     def __exit__(self, *exc_info):
         install_autograd(*self.saved)

@@ -356,10 +356,15 @@ class Profiler:
         self.model, self.optimizer = model, optimizer
 
     def run(self, *inputs, warmup=1, repeats=5, **kwargs):
-        """Trace one forward pass on the example inputs and time `repeats` more; returns a `Profile`."""
-        with no_grad():  # timed first: it warms the caches up for the traced run
+        """Time `repeats` forward passes after `warmup`, then trace `repeats` more; returns a `Profile`.
+
+        Shapes, FLOPs and activations come from the first traced pass; each layer's own time is the
+        median over the traced passes.
+        """
+        with no_grad():  # timed first: it warms the caches up for the traced runs
             latency = measure_latency(lambda: self.model(*inputs, **kwargs), warmup=warmup, repeats=repeats)
-            _, calls = trace(self.model, *inputs, **kwargs)
+            traces = [trace(self.model, *inputs, **kwargs)[1] for _ in range(repeats)]
+        calls = traces[0]
         owned = parameters_by_layer(self.model)
         names = [name for name, _ in layers_of(self.model)]
         parents = {name.rpartition(".")[0] for name in names if name}
@@ -371,12 +376,13 @@ class Profiler:
         for name, layer in sorted(layers_of(self.model), key=lambda pair: first_call.get(id(pair[1]), len(calls))):
             mine = [call for call in calls if call.layer is layer]
             flops = sum(call.flops for call in mine)
+            seconds = np.median([sum(call.seconds for call in run if call.layer is layer) for run in traces])
             if not (owned.get(name) or flops or name not in parents):
                 continue  # a container: its children carry its work
             rows.append(LayerProfile(name, type(layer).__name__, len(mine),
                                      mine[0].input_shape if mine else None, mine[0].output_shape if mine else None,
                                      owned.get(name, 0), flops, sum(call.activation_bytes for call in mine),
-                                     sum(call.seconds for call in mine)))
+                                     float(seconds)))
         return Profile(rows, count_parameters(self.model), sum(call.flops for call in calls),
                        parameter_bytes(self.model), sum(call.activation_bytes for call in calls),
                        gradient_bytes(self.model),
