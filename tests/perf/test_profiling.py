@@ -128,3 +128,24 @@ def test_measure_latency_counts_calls_and_validates():
     with pytest.raises(ValueError, match="repeats"):
         measure_latency(lambda: None, repeats=True)
 
+
+
+def test_profile_table_and_plot_show_one_row_per_layer():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    profile = Profiler(small_cnn()).run(Tensor(np.zeros((2, 1, 8, 8), dtype=np.float32)), repeats=2)
+    table = profile.table()
+    assert [row.name for row in profile.layers] == ["0", "1", "2", "3", "4"]
+    assert all(f"| {row.name} | {row.kind} |" in table for row in profile.layers)
+    axis = profile.plot(metric="parameters")
+    assert [bar.get_width() for bar in axis.patches] == [650, 0, 0, 0, 40]  # drawn top to bottom: layer 0 first
+    with pytest.raises(ValueError, match="'bytes'"):
+        profile.plot(metric="bytes")
+
+
+def test_profiling_something_that_is_not_a_module_names_its_type():
+    with pytest.raises(TypeError, match="got function"):
+        trace(lambda x: x, Tensor(np.ones(2)))
+    with pytest.raises(TypeError, match="got str"):
+        Profiler("model")

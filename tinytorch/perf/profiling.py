@@ -40,7 +40,7 @@ from tinytorch.core.activations import GELU, Activation, ReLU, Sigmoid, Softmax,
 from tinytorch.core.attention import MultiHeadAttention
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.embeddings import LearnedPositionalEmbedding, PositionalEncoding
-from tinytorch.core.layers import Dropout, Linear
+from tinytorch.core.layers import Dropout, Linear, Module
 from tinytorch.core.spatial import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.transformers import LayerNorm, TransformerBlock
@@ -162,6 +162,8 @@ class LayerCall:
 
 def layers_of(model):
     """[(dotted name, layer)] for every Module in `model` and every activation object a module holds, each once."""
+    if not isinstance(model, Module):
+        raise TypeError(f"profiling needs a Module (a layer or a model), got {type(model).__name__}")
     found, seen = [], set()
 
     def add(name, layer):
@@ -353,6 +355,8 @@ class Profiler:
     """Per-layer parameters, FLOPs, activations and time of `model`, with its memory and latency."""
 
     def __init__(self, model, optimizer=None):
+        if not isinstance(model, Module):
+            raise TypeError(f"Profiler needs a Module (a layer or a model), got {type(model).__name__}")
         self.model, self.optimizer = model, optimizer
 
     def run(self, *inputs, warmup=1, repeats=5, **kwargs):
