@@ -149,3 +149,12 @@ def test_profiling_something_that_is_not_a_module_names_its_type():
         trace(lambda x: x, Tensor(np.ones(2)))
     with pytest.raises(TypeError, match="got str"):
         Profiler("model")
+
+
+def test_activations_are_counted_when_python_reuses_the_id_of_a_freed_output():
+    from tinytorch.core.autograd import no_grad
+
+    deep = Sequential(*[layer for index in range(6) for layer in (Linear(8, 8, rng=index), ReLU())])
+    with no_grad():  # each output is freed once the next layer is done
+        _, calls = trace(deep, Tensor(np.ones((4, 8), dtype=np.float32)))
+    assert [call.activation_bytes for call in calls] == [128] * 12 + [0]

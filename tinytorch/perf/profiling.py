@@ -32,6 +32,7 @@ __all__ = [
 
 import math
 import time
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,8 +212,8 @@ def trace(model, *inputs, **kwargs):
                     inner_seconds[-1] += spent
             data = output.data if isinstance(output, Tensor) else output
             new_bytes = 0
-            if isinstance(data, np.ndarray) and id(data) not in seen_outputs:
-                seen_outputs[id(data)] = data  # kept alive, so that no later array reuses the id
+            if isinstance(data, np.ndarray) and (id(data) not in seen_outputs or seen_outputs[id(data)]() is not data):
+                seen_outputs[id(data)] = weakref.ref(data)  # weak: freed arrays are freed as without a trace
                 new_bytes = data.nbytes
             input_shape = _shape(args[0]) if args else ()
             calls.append(LayerCall(name, layer, input_shape, _shape(output),

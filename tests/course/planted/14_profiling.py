@@ -30,6 +30,10 @@ BUGS = [
     bug("attention-flops-ignore-batch", "flops",
         "scores = math.prod(batch) * layer.num_heads * length * length", "scores = layer.num_heads * length * length",
         "integration-gpt-counts"),
+    # Outputs recognised by id alone: a freed array's id, reused by a new array, hides the new one.
+    bug("activations-by-id-alone", "trace",
+        "(id(data) not in seen_outputs or seen_outputs[id(data)]() is not data)", "id(data) not in seen_outputs",
+        "integration-memory"),
     # Four bytes per value assumed, whatever the dtype.
     bug("memory-assumes-float32", "memory",
         "return int(sum(param.grad.nbytes for param in model.parameters() if param.grad is not None))",
