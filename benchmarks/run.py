@@ -332,6 +332,9 @@ def main():
           f"({tokens / characters:.3f} tokens per character)")
     quantization_report(median_time)
     compression.report(process_time, tinytorch_mlp, mlp_data())
+    from benchmarks import profiling
+
+    profiling.report(process_time)
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
     else:
