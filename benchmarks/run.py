@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
-from benchmarks import compression
+from benchmarks import compression, profiling
 from benchmarks.attention import bench_attention
 from benchmarks.generation import report as generation_report
 from benchmarks.gpt import bench_gpt
@@ -332,8 +332,6 @@ def main():
           f"({tokens / characters:.3f} tokens per character)")
     quantization_report(median_time)
     compression.report(process_time, tinytorch_mlp, mlp_data())
-    from benchmarks import profiling
-
     profiling.report(process_time)
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()
