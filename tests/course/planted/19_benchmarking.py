@@ -13,7 +13,8 @@ BUGS = [
         "integration-statistics"),
     # A named clock is ignored: 'cpu' is timed on the wall clock (only a clock function is honoured).
     bug("named-clock-ignored", "benchmark",
-        "clock_name, timer = _clock(clock)", "clock_name, timer = _clock(clock)[0], (clock if callable(clock) else CLOCKS['wall'])",
+        "clock_name, timer = _clock(clock)",
+        "clock_name, timer = _clock(clock)[0], (clock if callable(clock) else CLOCKS['wall'])",
         "integration-clocks"),
     # The warm-up runs all of A, then all of B: the first timed A follows a B, not its own warm-up.
     bug("warmup-in-blocks", "interleaved",
