@@ -261,7 +261,7 @@ def load_report(path):
     environment_record = record.get("environment")
     if not isinstance(environment_record, dict) or not set(ENVIRONMENT_KEYS) <= set(environment_record):
         missing = sorted(set(ENVIRONMENT_KEYS) - set(environment_record or {}))
-        _refuse(path, f"'environment' must be an object with keys {ENVIRONMENT_KEYS}, missing {missing}")
+        _refuse(path, f"'environment' must be an object with every key of ENVIRONMENT_KEYS, missing: {missing}")
     if not isinstance(record.get("settings"), dict):
         _refuse(path, f"'settings' must be an object, got {record.get('settings')!r}")
     items = record.get("measurements")
