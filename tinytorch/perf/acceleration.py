@@ -83,8 +83,17 @@ def linear_gelu(x, weight, bias=None):
     z = x.data @ weight.data
     if bias is not None:
         z += bias.data  # z is our own fresh array: adding in place saves one (N, out) temporary
-    inner = _GELU_C * (z + _GELU_A * (z * z * z))
-    return Tensor(0.5 * z * (1 + np.tanh(inner)))
+    # 0.5 z (1 + tanh(c (z + a z^3))), built in one extra array: each fresh temporary is one more pass over memory
+    out = z * z
+    out *= z
+    out *= _GELU_A
+    out += z
+    out *= _GELU_C
+    np.tanh(out, out=out)
+    out += 1
+    out *= z
+    out *= 0.5
+    return Tensor(out)
 
 
 @backward_rule(linear_gelu)
@@ -93,9 +102,24 @@ def linear_gelu_backward(node, grad, x, weight, bias=None):
     z = x @ weight  # recomputed: the node keeps the output, not the pre-activation
     if bias is not None:
         z += bias
-    t = np.tanh(_GELU_C * (z + _GELU_A * (z * z * z)))
-    slope = 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * _GELU_C * (1 + 3 * _GELU_A * (z * z))
-    g = grad * slope
+    # slope = 0.5 (1 + t) + 0.5 z (1 - t^2) c (1 + 3 a z^2), with t = tanh(c z (1 + a z^2)), in three arrays
+    z_squared = z * z
+    t = _GELU_A * z_squared
+    t += 1
+    t *= z
+    t *= _GELU_C
+    np.tanh(t, out=t)
+    z_squared *= 3 * _GELU_A  # from here on: c z (1 + 3 a z^2)
+    z_squared += 1
+    z_squared *= z
+    z_squared *= _GELU_C
+    g = t * t
+    np.subtract(1, g, out=g)
+    g *= z_squared
+    g += t
+    g += 1
+    g *= 0.5  # the slope dy/dz
+    g *= grad
     rows = g.reshape(-1, g.shape[-1])
     grad_x = g @ weight.T if needs[0] else None
     grad_weight = x.reshape(-1, x.shape[-1]).T @ rows if needs[1] else None
@@ -154,6 +178,18 @@ def _check_positive(what, *values):
             raise ValueError(f"{what} needs positive numbers, got {value!r}")
 
 
+def _matmul_workload(size):
+    """A function of no arguments that multiplies a size x size float32 matrix by itself."""
+    a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
+    return lambda: a @ a
+
+
+def _copy_workload(size):
+    """A function of no arguments that copies `size` float32 numbers into another array."""
+    source, target = np.ones(size, dtype=np.float32), np.empty(size, dtype=np.float32)
+    return lambda: np.copyto(target, source)
+
+
 def matmul_cost(n, k, m, itemsize=4):
     """(FLOPs, bytes) of an (n, k) @ (k, m) product: 2 n k m, and both inputs read and the output written once."""
     _check_positive("matmul_cost", n, k, m, itemsize)
@@ -188,14 +224,12 @@ def roofline(intensity, peak_flops, bandwidth):
 def measure_peak_flops(size=512, repeats=5, timer=time.perf_counter):
     """FLOP/s of a size x size float32 matmul (2 size^3 FLOPs over its median time)."""
     _check_positive("measure_peak_flops", size, repeats)
-    a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
-    seconds = measure_latency(lambda: a @ a, warmup=1, repeats=repeats, timer=timer).median
+    seconds = measure_latency(_matmul_workload(size), warmup=1, repeats=repeats, timer=timer).median
     return 2 * size**3 / seconds
 
 
 def measure_bandwidth(size=4_000_000, repeats=5, timer=time.perf_counter):
     """Bytes per second of copying `size` float32 numbers (each read once and written once)."""
     _check_positive("measure_bandwidth", size, repeats)
-    source, target = np.ones(size, dtype=np.float32), np.empty(size, dtype=np.float32)
-    seconds = measure_latency(lambda: np.copyto(target, source), warmup=1, repeats=repeats, timer=timer).median
+    seconds = measure_latency(_copy_workload(size), warmup=1, repeats=repeats, timer=timer).median
     return 2 * 4 * size / seconds

@@ -7,9 +7,12 @@ BUGS = [
     bug("weight-gradient-for-2d-inputs-only", "linear-gelu-backward",
         "x.reshape(-1, x.shape[-1]).T @ rows", "x.T @ g",
         "integration-fused-equals-chain"),
-    # A NumPy float64 constant: under NumPy 2's promotion rules a float32 layer now computes in float64.
+    # The formula written out with a NumPy float64 constant: under NumPy 2's promotion rules a float32 layer now
+    # returns float64.
     bug("float64-constant-in-the-forward", "linear-gelu",
-        "inner = _GELU_C * (z + _GELU_A * (z * z * z))", "inner = np.sqrt(2 / np.pi) * (z + _GELU_A * (z * z * z))",
+        "    out = z * z\n    out *= z\n    out *= _GELU_A\n    out += z\n    out *= _GELU_C\n    np.tanh(out, out=out)\n"
+        "    out += 1\n    out *= z\n    out *= 0.5\n",
+        "    out = 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))\n",
         "integration-fused-equals-chain"),
     # The output sized from a's leading dimensions only: b's batch is lost.
     bug("batch-of-a-only", "blocked-matmul",
@@ -26,8 +29,8 @@ BUGS = [
         "integration-roofline-arithmetic"),
     # The mean time instead of the median: one slow run moves the peak.
     bug("peak-from-the-mean", "roofline",
-        "seconds = measure_latency(lambda: a @ a, warmup=1, repeats=repeats, timer=timer).median",
-        "seconds = measure_latency(lambda: a @ a, warmup=1, repeats=repeats, timer=timer).times.mean()",
+        "seconds = measure_latency(_matmul_workload(size), warmup=1, repeats=repeats, timer=timer).median",
+        "seconds = measure_latency(_matmul_workload(size), warmup=1, repeats=repeats, timer=timer).times.mean()",
         "integration-roofline-arithmetic"),
     # The warm-up argument ignored.
     bug("speedup-ignores-warmup", "speedup",
