@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 import tinytorch  # noqa: F401  (turns autograd on)
-from benchmarks import benchmarking, compression, profiling
+from benchmarks import acceleration, benchmarking, compression, profiling
 from benchmarks.attention import bench_attention
 from benchmarks.generation import report as generation_report
 from benchmarks.gpt import bench_gpt
@@ -333,6 +333,7 @@ def main():
     quantization_report(median_time)
     compression.report(process_time, tinytorch_mlp, mlp_data())
     profiling.report(process_time)
+    acceleration.report(process_time)
     benchmarking.report()
     if len(sys.argv) > 1 and sys.argv[1] == "--ops":
         bench_catalogue()

@@ -22,6 +22,7 @@ import tinytorch.core.losses as losses
 import tinytorch.core.spatial as spatial
 import tinytorch.core.tensor as tensor
 import tinytorch.core.transformers as transformers
+import tinytorch.perf.acceleration as acceleration
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,16 @@ def layer_norm_cases() -> list[OpCase]:
     return cases
 
 
+def acceleration_cases() -> list[OpCase]:
+    cases = []
+    for x_shape in [(5, 4), (2, 3, 4), (4,)]:
+        cases.append(OpCase(f"linear_gelu {x_shape}", acceleration.linear_gelu, acceleration.linear_gelu,
+                            lambda x, w, b: _gelu(x @ w + b), inputs(normal(*x_shape), normal(4, 3), normal(3))))
+    cases.append(OpCase("linear_gelu no bias (2, 3, 4)", acceleration.linear_gelu, acceleration.linear_gelu,
+                        lambda x, w: _gelu(x @ w), inputs(normal(2, 3, 4), normal(4, 3))))
+    return cases
+
+
 def build_cases() -> list[OpCase]:
     cases = []
     binary = [("add", tensor.add, np.add), ("sub", tensor.sub, np.subtract), ("mul", tensor.mul, np.multiply)]
@@ -284,6 +295,7 @@ def build_cases() -> list[OpCase]:
     cases += embedding_cases()
     cases += attention_cases()
     cases += layer_norm_cases()
+    cases += acceleration_cases()
     return cases
 
 

@@ -1,11 +1,14 @@
 """Forward checks and float64 finite-difference gradient checks for every op in tests/catalogue.py."""
 
 import functools
+import importlib
+import pkgutil
 
 import numpy as np
 import pytest
 
 import tinytorch
+import tinytorch.perf
 from tests.catalogue import CASES, Const
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.tensor import Op, Tensor
@@ -57,7 +60,8 @@ def test_gradient_matches_central_differences_in_float64(case):
 
 
 def package_ops():
-    modules = [m for name, m in vars(tinytorch.core).items() if not name.startswith("_") and hasattr(m, "__all__")]
+    perf = [importlib.import_module(f"tinytorch.perf.{info.name}") for info in pkgutil.iter_modules(tinytorch.perf.__path__)]
+    modules = [m for name, m in vars(tinytorch.core).items() if not name.startswith("_") and hasattr(m, "__all__")] + perf
     return {obj for module in modules for obj in vars(module).values() if isinstance(obj, Op)}
 
 

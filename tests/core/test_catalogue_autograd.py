@@ -14,6 +14,7 @@ from tests.catalogue import CASES, Const
 from tinytorch.core import activations, attention, embeddings, losses, spatial
 from tinytorch.core import tensor as tensor_module
 from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd
+from tinytorch.perf import acceleration
 
 OP_CASES = [case for case in CASES if case.op is not None]
 
@@ -83,6 +84,8 @@ LATER_BAD_CALLS = {
     "embedding id 5 of 4": lambda g: embeddings.embedding(Tensor(np.ones((4, 2)), requires_grad=g), np.array([0, 5])),
     "masked_softmax mask (2, 2) for (2, 3)": lambda g: attention.masked_softmax(
         Tensor(np.ones((2, 3)), requires_grad=g), np.ones((2, 2), dtype=bool)),
+    "linear_gelu x (2, 4) with a weight (3, 5)": lambda g: acceleration.linear_gelu(
+        Tensor(np.ones((2, 4)), requires_grad=g), Tensor(np.ones((3, 5)))),
 }
 
 
