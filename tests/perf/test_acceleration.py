@@ -11,6 +11,7 @@ import copy
 import numpy as np
 import pytest
 
+from tests.errors import error_message as message
 from tests.pytorch import require_torch
 from tinytorch.core.activations import GELU, ReLU
 from tinytorch.core.layers import Linear, Sequential, manual_seed
@@ -31,12 +32,6 @@ from tinytorch.perf.acceleration import (
     roofline,
     speedup,
 )
-
-
-def message(error_type, action):
-    with pytest.raises(error_type) as raised:
-        action()
-    return str(raised.value)
 
 
 def ticking(step):

@@ -11,6 +11,7 @@ import copy
 import numpy as np
 import pytest
 
+from tests.errors import error_message as message
 from tests.pytorch import require_torch
 from tinytorch.core.activations import ReLU, Sigmoid, Softmax
 from tinytorch.core.autograd import gradcheck
@@ -33,12 +34,6 @@ from tinytorch.perf.compression import (
     prune_structured,
     sparsity,
 )
-
-
-def message(error_type, action):
-    with pytest.raises(error_type) as raised:
-        action()
-    return str(raised.value)
 
 
 def mlp(seed=0, sizes=(6, 8, 5, 3)):

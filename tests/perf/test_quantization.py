@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinytorch  # noqa: F401  (turns autograd on)
+from tests.errors import error_message as error
 from tinytorch.core.activations import ReLU
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.layers import Flatten, Linear, Module, Sequential, manual_seed
@@ -29,12 +30,6 @@ from tinytorch.perf.quantization import (
     size_report,
     weight_bytes,
 )
-
-
-def error(kind, action):
-    with pytest.raises(kind) as raised:
-        action()
-    return str(raised.value)
 
 
 @pytest.mark.parametrize("bits, symmetric, expected", [(8, True, (-127, 127)), (8, False, (-128, 127)),
