@@ -31,6 +31,9 @@ ROLES = ("student", "instructor")
 CONFIG_DIRS = Path(__file__).resolve().parent / "jupyter"
 # nbgrader's server extensions that only an instructor uses (the student keeps validate and assignment list).
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
+# The option that switches them off for a student's server (`make lab`, and each student's lab on the hub).
+STUDENT_SERVER_EXTENSIONS = "--ServerApp.jpserver_extensions={%s}" % ", ".join(
+    f"{name!r}: False" for name in INSTRUCTOR_SERVER_EXTENSIONS)
 
 
 def _check_role(role: str) -> None:
@@ -47,8 +50,7 @@ def lab_command(
     if not any(arg.startswith("--ServerApp.root_dir") for arg in extra_args):  # Jupyter takes it only once
         command.append(f"--ServerApp.root_dir={root}")
     if role == "student":
-        switched_off = ", ".join(f"{name!r}: False" for name in INSTRUCTOR_SERVER_EXTENSIONS)
-        command.append(f"--ServerApp.jpserver_extensions={{{switched_off}}}")
+        command.append(STUDENT_SERVER_EXTENSIONS)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines run as root
     return command + list(extra_args)

@@ -19,8 +19,7 @@ from pathlib import Path
 
 from tools.bundle import build as build_bundle
 from tools.hub.layout import COURSE_ID
-from tools.hub.spawner import INSTRUCTOR_SERVER_EXTENSIONS
-from tools.lab import lab_config_dir
+from tools.lab import INSTRUCTOR_SERVER_EXTENSIONS, lab_config_dir
 
 EXCHANGE = "/srv/nbgrader/exchange"
 JUPYTERHUB_SPEC = "jupyterhub>=5.2,<6"  # the hub's version range: singleuser servers must match it

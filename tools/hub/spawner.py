@@ -21,10 +21,8 @@ from pathlib import Path
 from jupyterhub.spawner import LocalProcessSpawner
 
 from tools.hub.layout import hub_root
+from tools.lab import STUDENT_SERVER_EXTENSIONS
 from tools.sandbox import Limits, interpreter_dirs, view_args
-
-# nbgrader's server extensions only an instructor uses (the student keeps validate and the assignment list).
-INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
 def sandboxed_server(user: pwd.struct_passwd, readable: list[Path], writable: list[Path], cwd: Path,
@@ -52,8 +50,7 @@ class CourseSpawner(LocalProcessSpawner):
         return None  # bubblewrap needs root; setpriv inside the command drops to the student
 
     def get_args(self):
-        switched_off = ", ".join(f"{name!r}: False" for name in INSTRUCTOR_SERVER_EXTENSIONS)
-        return [*super().get_args(), f"--ServerApp.jpserver_extensions={{{switched_off}}}"]
+        return [*super().get_args(), STUDENT_SERVER_EXTENSIONS]  # the student lab of `make lab`
 
     def user_env(self, env):
         env = super().user_env(env)
