@@ -60,7 +60,7 @@ class Classification:
 
     quality_name = "accuracy"
     higher_is_better = True
-    new_tokens = 0
+    tokens_generated = 0
 
     def __init__(self, inputs, targets):
         inputs, targets = np.asarray(inputs), np.asarray(targets)
@@ -101,6 +101,7 @@ class LanguageModelling:
             raise ValueError(f"LanguageModelling needs a prompt of shape (B, P) with P >= 1 and new_tokens >= 1, "
                              f"got prompt of shape {prompt.shape} and new_tokens={new_tokens}")
         self.ids, self.prompt, self.new_tokens, self.seed = ids, prompt, int(new_tokens), seed
+        self.tokens_generated = len(prompt) * self.new_tokens  # per generation call, over the prompt's batch
 
     def _next_token_loss(self, logits):
         return cross_entropy(logits.reshape(-1, logits.shape[-1]), self.ids[:, 1:].reshape(-1))
@@ -337,7 +338,7 @@ def capstone_report(model, optimisations, task, warmup=1, repeats=10, clock="wal
         generation = None if generate is None else benchmark(generate, warmup, repeats, clock, name=variant.name)
         rows.append(VariantResult(variant.name, task.quality(variant.model), model_bytes(variant.model),
                                   weight_sparsity(variant.model), latency, versus, generation,
-                                  len(getattr(task, "prompt", ())) * task.new_tokens))
+                                  task.tokens_generated))
     settings = {"warmup": warmup, "repeats": repeats, "confidence": confidence, "seed": seed,
                 "clock": clock if isinstance(clock, str) else getattr(clock, "__name__", type(clock).__name__)}
     return CapstoneReport(rows, task.quality_name, environment(), settings)
