@@ -285,3 +285,22 @@ def test_plot_draws_three_panels():
     assert len(figure.axes) == 3
     assert [bar.get_width() for bar in figure.axes[0].patches] == pytest.approx([3.0, 1.0])
     plt.close(figure)
+
+
+def test_save_writes_json_with_every_run_and_a_plot(tmp_path):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    x, y = data()
+    report = capstone_report(classifier(cost=2e-3), [Slower(3)], Classification(x, y), repeats=3, clock=CLOCK)
+    path = report.save(tmp_path / "capstone.json")
+    record = json.loads(path.read_text())
+    assert record["schema"] == "tinytorch.capstone/1" and record["quality_name"] == "accuracy"
+    assert [v["name"] for v in record["variants"]] == ["baseline", "x3"]
+    base, slow = record["variants"]
+    assert base["latency"]["times"] == pytest.approx([2e-3] * 3) and base["versus_baseline"] is None
+    assert slow["versus_baseline"]["ratio"] == pytest.approx(3.0) and slow["versus_baseline"]["verdict"] == "slower"
+    assert record["settings"]["repeats"] == 3 and "numpy" in record["environment"]
+    assert (tmp_path / "capstone.png").stat().st_size > 0

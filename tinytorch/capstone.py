@@ -18,6 +18,7 @@ __all__ = [
     'Fuse',
     'Cache',
     'apply_optimisations',
+    'REPORT_SCHEMA',
     'VERDICTS',
     'VariantResult',
     'CapstoneReport',
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 import copy
+import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,6 +238,7 @@ def apply_optimisations(baseline, optimisation):
     return variant
 
 
+REPORT_SCHEMA = "tinytorch.capstone/1"
 VERDICTS = {"A faster": "faster", "B faster": "slower", "undecided": "undecided"}
 
 
@@ -292,6 +296,30 @@ class CapstoneReport:
                          f"{1e3 * r.latency.median:.3f} ({1e3 * r.latency.q1:.3f}-{1e3 * r.latency.q3:.3f}) | "
                          f"{ratio} | {r.verdict} | {_cell(r.tokens_per_second, '.1f')} |")
         return "\n".join(lines)
+
+    def to_dict(self):
+        """A JSON-ready record: the schema, the machine, the settings and one entry per variant with every run."""
+        def comparison(c):
+            return None if c is None else {"ratio": c.ratio, "low": c.low, "high": c.high,
+                                           "confidence": c.confidence, "verdict": VERDICTS[c.verdict]}
+        return {"schema": REPORT_SCHEMA, "quality_name": self.quality_name, "environment": self.environment,
+                "settings": self.settings,
+                "variants": [{"name": r.name, "quality": r.quality, "weight_bytes": r.weight_bytes,
+                              "sparsity": r.sparsity, "latency": r.latency.to_dict(),
+                              "versus_baseline": comparison(r.versus_baseline),
+                              "generation": None if r.generation is None else r.generation.to_dict(),
+                              "tokens": r.tokens, "tokens_per_second": r.tokens_per_second} for r in self.rows]}
+
+    def save(self, path):
+        """Write the report as JSON to `path` and its plot beside it (suffix .png); returns `path`."""
+        import matplotlib.pyplot as plt
+
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(self.to_dict(), file, indent=1)
+        figure = self.plot()
+        figure.savefig(f"{os.path.splitext(path)[0]}.png")
+        plt.close(figure)
+        return path
 
     def plot(self):
         """Three panels: latency ratio to the baseline with its interval, quality against size, tokens/s."""
