@@ -304,3 +304,12 @@ def test_save_writes_json_with_every_run_and_a_plot(tmp_path):
     assert slow["versus_baseline"]["ratio"] == pytest.approx(3.0) and slow["versus_baseline"]["verdict"] == "slower"
     assert record["settings"]["repeats"] == 3 and "numpy" in record["environment"]
     assert (tmp_path / "capstone.png").stat().st_size > 0
+
+
+def test_a_gpt_can_be_pruned_and_fine_tuned_but_not_fused():
+    model = tiny_gpt()
+    ids = np.random.default_rng(0).integers(0, 12, size=(2, 7))
+    task = LanguageModelling(ids, ids[:, :2])
+    pruned = Prune(0.5, masked_fine_tune(task.loss, steps=2, lr=0.01))(Variant("baseline", model))
+    assert weight_sparsity(pruned.model) == pytest.approx(0.5, abs=0.02) and weight_sparsity(model) == 0.0
+    assert "GPT" in error_message(TypeError, lambda: Fuse()(Variant("baseline", model)))
