@@ -253,6 +253,10 @@ def test_language_report_measures_generation_speed():
     assert base.generation.times.shape == (3,)
     assert base.generation.median == pytest.approx(1e-3)
     assert base.tokens_per_second == pytest.approx(8 / 1e-3)
+    assert base.generation_versus_baseline is None
+    assert cached.generation_versus_baseline.ratio == pytest.approx(1.0)
+    assert cached.generation is cached.generation_versus_baseline.a
+    assert report.table().splitlines()[3].endswith("| 1.00 (1.00-1.00) undecided |")
 
 
 def test_table_has_a_line_per_variant_with_its_numbers():
@@ -260,6 +264,7 @@ def test_table_has_a_line_per_variant_with_its_numbers():
     report = capstone_report(classifier(cost=2e-3), [Slower(3)], Classification(x, y), repeats=4, clock=CLOCK)
     lines = report.table().splitlines()
     assert len(lines) == 4 and "accuracy" in lines[0] and "95% interval" in lines[0]
+    assert lines[2].endswith("| - | - |"), "no generation for a classifier"
     assert lines[2].startswith("| baseline |") and "| 2.000 (2.000-2.000) |" in lines[2]
     assert lines[3].startswith("| x3 |") and "| 3.00 (3.00-3.00) |" in lines[3]
     assert report.row("x3") is report.rows[1]

@@ -254,6 +254,7 @@ class VariantResult:
     versus_baseline: object = None  # a module 19 Comparison (this variant as A, the baseline as B); None for it
     generation: object = None  # a Measurement of generating `tokens` tokens, or None
     tokens: int = 0
+    generation_versus_baseline: object = None  # a Comparison of generation (variant as A), or None
 
     @property
     def tokens_per_second(self):
@@ -266,6 +267,13 @@ class VariantResult:
 
 def _cell(value, fmt):
     return "-" if value is None else format(value, fmt)
+
+
+def _ratio_cell(comparison, otherwise, verdict=False):
+    if comparison is None:
+        return otherwise
+    cell = f"{comparison.ratio:.2f} ({comparison.low:.2f}-{comparison.high:.2f})"
+    return f"{cell} {VERDICTS[comparison.verdict]}" if verdict else cell
 
 
 @dataclass(eq=False)
@@ -287,14 +295,14 @@ class CapstoneReport:
         """A Markdown table: one line per variant."""
         percent = f"{100 * self.settings['confidence']:g}%"
         lines = [f"| variant | {self.quality_name} | weight KiB | sparsity | latency ms (IQR) | "
-                 f"vs baseline ({percent} interval) | verdict | tokens/s |",
-                 "|---|---|---|---|---|---|---|---|"]
+                 f"vs baseline ({percent} interval) | verdict | tokens/s | generation time vs baseline |",
+                 "|---|---|---|---|---|---|---|---|---|"]
         for r in self.rows:
-            ratio = ("1" if r.versus_baseline is None else
-                     f"{r.versus_baseline.ratio:.2f} ({r.versus_baseline.low:.2f}-{r.versus_baseline.high:.2f})")
+            ratio = _ratio_cell(r.versus_baseline, "1")
+            generation = _ratio_cell(r.generation_versus_baseline, "-" if r.generation is None else "1", verdict=True)
             lines.append(f"| {r.name} | {r.quality:.4f} | {r.weight_bytes / 1024:.1f} | {r.sparsity:.0%} | "
                          f"{1e3 * r.latency.median:.3f} ({1e3 * r.latency.q1:.3f}-{1e3 * r.latency.q3:.3f}) | "
-                         f"{ratio} | {r.verdict} | {_cell(r.tokens_per_second, '.1f')} |")
+                         f"{ratio} | {r.verdict} | {_cell(r.tokens_per_second, '.1f')} | {generation} |")
         return "\n".join(lines)
 
     def to_dict(self):
@@ -308,6 +316,7 @@ class CapstoneReport:
                               "sparsity": r.sparsity, "latency": r.latency.to_dict(),
                               "versus_baseline": comparison(r.versus_baseline),
                               "generation": None if r.generation is None else r.generation.to_dict(),
+                              "generation_versus_baseline": comparison(r.generation_versus_baseline),
                               "tokens": r.tokens, "tokens_per_second": r.tokens_per_second} for r in self.rows]}
 
     def save(self, path):
@@ -362,11 +371,17 @@ def capstone_report(model, optimisations, task, warmup=1, repeats=10, clock="wal
             versus = compare(task.workload(variant), baseline_work, warmup, repeats, clock, confidence, seed=seed)
             latency = versus.a
             latency.name = variant.name
-        generate = task.generation(variant)
-        generation = None if generate is None else benchmark(generate, warmup, repeats, clock, name=variant.name)
+        generate, generation, generation_versus = task.generation(variant), None, None
+        if generate is not None and variant is baseline:
+            generation = benchmark(generate, warmup, repeats, clock, name=variant.name)
+        elif generate is not None:
+            generation_versus = compare(generate, task.generation(baseline), warmup, repeats, clock, confidence,
+                                        seed=seed)
+            generation = generation_versus.a
+            generation.name = variant.name
         rows.append(VariantResult(variant.name, task.quality(variant.model), model_bytes(variant.model),
                                   weight_sparsity(variant.model), latency, versus, generation,
-                                  task.tokens_generated))
+                                  task.tokens_generated, generation_versus))
     settings = {"warmup": warmup, "repeats": repeats, "confidence": confidence, "seed": seed,
                 "clock": clock if isinstance(clock, str) else getattr(clock, "__name__", type(clock).__name__)}
     return CapstoneReport(rows, task.quality_name, environment(), settings)
