@@ -318,3 +318,22 @@ def test_a_gpt_can_be_pruned_and_fine_tuned_but_not_fused():
     pruned = Prune(0.5, masked_fine_tune(task.loss, steps=2, lr=0.01))(Variant("baseline", model))
     assert weight_sparsity(pruned.model) == pytest.approx(0.5, abs=0.02) and weight_sparsity(model) == 0.0
     assert "GPT" in error_message(TypeError, lambda: Fuse()(Variant("baseline", model)))
+
+
+def test_each_row_keeps_its_variant_and_the_baseline_is_profiled():
+    from tinytorch.perf.profiling import count_parameters
+
+    x, y = data()
+    model = classifier(cost=2e-3)
+    report = capstone_report(model, [Slower(3), Quantize([Tensor(x)])], Classification(x, y), repeats=3, clock=CLOCK)
+    base, slow, int8 = report.rows
+    assert base.variant.model is model and base.name == base.variant.name == "baseline"
+    assert slow.variant.model.layers[0].seconds == pytest.approx(6e-3)
+    assert any(isinstance(layer, QuantizedLinear) for _, layer in int8.variant.model.named_modules())
+    assert report.profile.parameters == count_parameters(model)
+    assert [layer.kind for layer in report.profile.layers if layer.parameters] == ["Linear", "Linear"]
+    record = report.to_dict()["profile"]
+    assert record["parameters"] == count_parameters(model) and record["flops"] == report.profile.flops > 0
+    assert [layer["name"] for layer in record["layers"]] == [layer.name for layer in report.profile.layers]
+    unprofiled = capstone_report(model, [Slower(3)], Classification(x, y), repeats=3, clock=CLOCK, profile=False)
+    assert unprofiled.profile is None and unprofiled.to_dict()["profile"] is None

@@ -28,7 +28,7 @@ __all__ = [
 import copy
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -42,7 +42,7 @@ from tinytorch.perf.acceleration import FusedLinearGELU, fuse_linear_gelu
 from tinytorch.perf.benchmarking import benchmark, compare, environment
 from tinytorch.perf.compression import MaskedOptimizer, prune_magnitude
 from tinytorch.perf.memoization import generate_cached
-from tinytorch.perf.profiling import parameter_bytes
+from tinytorch.perf.profiling import Profiler, parameter_bytes
 from tinytorch.perf.quantization import QuantizedConv2d, QuantizedLinear, quantize_model
 
 
@@ -80,8 +80,12 @@ class Classification:
         logits = inference(model, Tensor(self.inputs)).data
         return float(np.mean(logits.argmax(axis=-1) == self.targets))
 
+    def example_input(self):
+        """What one timed (and profiled) forward pass takes: all of `inputs`."""
+        return Tensor(self.inputs)
+
     def workload(self, variant):
-        inputs = Tensor(self.inputs)
+        inputs = self.example_input()
         return lambda: inference(variant.model, inputs)
 
     def generation(self, variant):
@@ -117,8 +121,12 @@ class LanguageModelling:
         with no_grad():
             return float(self._next_token_loss(inference(model, self.ids[:, :-1])).data)
 
+    def example_input(self):
+        """What one timed (and profiled) forward pass takes: every sequence of `ids` but its last token."""
+        return self.ids[:, :-1]
+
     def workload(self, variant):
-        inputs = self.ids[:, :-1]
+        inputs = self.example_input()
         return lambda: inference(variant.model, inputs)
 
     def generation(self, variant):
@@ -137,19 +145,14 @@ def model_bytes(model):
 def weight_sparsity(model):
     """The fraction of exact zeros among the weights of Linear, Conv2d, fused and quantized layers (int8 codes
     of a symmetric quantization are 0 exactly where the weight was 0)."""
-    arrays, seen = [], set()
+    weights = {}  # by identity: a shared weight counts once
     for _, module in model.named_modules():
         if isinstance(module, (Linear, Conv2d, FusedLinearGELU)):
-            weight = module.weight.data
+            weights[id(module.weight)] = module.weight.data
         elif isinstance(module, (QuantizedLinear, QuantizedConv2d)):
-            weight = module.weight.values
-        else:
-            continue
-        if id(weight) not in seen:
-            seen.add(id(weight))
-            arrays.append(weight)
-    total = sum(weight.size for weight in arrays)
-    return sum(weight.size - np.count_nonzero(weight) for weight in arrays) / total if total else 0.0
+            weights[id(module.weight)] = module.weight.values
+    total = sum(weight.size for weight in weights.values())
+    return sum(weight.size - np.count_nonzero(weight) for weight in weights.values()) / total if total else 0.0
 
 
 def _gpt_generate(model, ids, max_new_tokens, rng=None):
@@ -219,9 +222,7 @@ class Cache:
     """Generation with a KV cache (module 17): the same tokens, one new position of work per token."""
 
     def __call__(self, variant):
-        def cached(model, ids, max_new_tokens, rng=None):
-            return generate_cached(model, ids, max_new_tokens, rng=rng)
-        return variant.derive("kv-cache", generate=cached)
+        return variant.derive("kv-cache", generate=generate_cached)
 
 
 def apply_optimisations(baseline, optimisation):
@@ -240,13 +241,15 @@ def apply_optimisations(baseline, optimisation):
 
 REPORT_SCHEMA = "tinytorch.capstone/1"
 VERDICTS = {"A faster": "faster", "B faster": "slower", "undecided": "undecided"}
+_PROFILE_TOTALS = ("parameters", "flops", "parameter_bytes", "activation_bytes")
 
 
 @dataclass(eq=False)
 class VariantResult:
-    """One row of the report: a variant's quality, bytes, sparsity, latency and generation speed."""
+    """One row of the report: a variant (kept, to re-measure or deploy) and its quality, bytes, sparsity, latency
+    and generation speed."""
 
-    name: str
+    variant: Variant
     quality: float
     weight_bytes: int
     sparsity: float
@@ -257,16 +260,16 @@ class VariantResult:
     generation_versus_baseline: object = None  # a Comparison of generation (variant as A), or None
 
     @property
+    def name(self):
+        return self.variant.name
+
+    @property
     def tokens_per_second(self):
         return None if self.generation is None else self.tokens / self.generation.median
 
     @property
     def verdict(self):
         return "baseline" if self.versus_baseline is None else VERDICTS[self.versus_baseline.verdict]
-
-
-def _cell(value, fmt):
-    return "-" if value is None else format(value, fmt)
 
 
 def _ratio_cell(comparison, otherwise, verdict=False):
@@ -278,12 +281,14 @@ def _ratio_cell(comparison, otherwise, verdict=False):
 
 @dataclass(eq=False)
 class CapstoneReport:
-    """Every variant's VariantResult (the baseline first), the task's quality name, the machine and settings."""
+    """Every variant's VariantResult (the baseline first), the task's quality name, the machine and settings,
+    and the baseline's module 14 Profile (or None)."""
 
     rows: list
     quality_name: str
     environment: dict
     settings: dict
+    profile: object = None
 
     def row(self, name):
         for result in self.rows:
@@ -302,7 +307,7 @@ class CapstoneReport:
             generation = _ratio_cell(r.generation_versus_baseline, "-" if r.generation is None else "1", verdict=True)
             lines.append(f"| {r.name} | {r.quality:.4f} | {r.weight_bytes / 1024:.1f} | {r.sparsity:.0%} | "
                          f"{1e3 * r.latency.median:.3f} ({1e3 * r.latency.q1:.3f}-{1e3 * r.latency.q3:.3f}) | "
-                         f"{ratio} | {r.verdict} | {_cell(r.tokens_per_second, '.1f')} | {generation} |")
+                         f"{ratio} | {r.verdict} | {'-' if r.generation is None else f'{r.tokens_per_second:.1f}'} | {generation} |")
         return "\n".join(lines)
 
     def to_dict(self):
@@ -310,8 +315,11 @@ class CapstoneReport:
         def comparison(c):
             return None if c is None else {"ratio": c.ratio, "low": c.low, "high": c.high,
                                            "confidence": c.confidence, "verdict": VERDICTS[c.verdict]}
+        profile = self.profile and {**{key: getattr(self.profile, key) for key in _PROFILE_TOTALS},
+                                    "latency_median": self.profile.latency.median,
+                                    "layers": [asdict(layer) for layer in self.profile.layers]}
         return {"schema": REPORT_SCHEMA, "quality_name": self.quality_name, "environment": self.environment,
-                "settings": self.settings,
+                "settings": self.settings, "profile": profile,
                 "variants": [{"name": r.name, "quality": r.quality, "weight_bytes": r.weight_bytes,
                               "sparsity": r.sparsity, "latency": r.latency.to_dict(),
                               "versus_baseline": comparison(r.versus_baseline),
@@ -354,14 +362,17 @@ class CapstoneReport:
         return figure
 
 
-def capstone_report(model, optimisations, task, warmup=1, repeats=10, clock="wall", confidence=0.95, seed=0):
+def capstone_report(model, optimisations, task, warmup=1, repeats=10, clock="wall", confidence=0.95, seed=0,
+                    profile=True):
     """Measure `model` (the baseline) and the variant each entry of `optimisations` makes from it (an
-    optimisation or a tuple of them) on `task`; returns a CapstoneReport. `model` is never changed."""
+    optimisation or a tuple of them) on `task`; returns a CapstoneReport. `model` is never changed. With
+    `profile`, the baseline is first profiled layer by layer (module 14's Profiler, on the wall clock)."""
     baseline = Variant("baseline", model)
     variants = [baseline] + [apply_optimisations(baseline, optimisation) for optimisation in optimisations]
     names = [variant.name for variant in variants]
     if len(set(names)) != len(names):
         raise ValueError(f"every variant needs its own name, got {names}")
+    profiled = Profiler(model).run(task.example_input(), warmup=warmup, repeats=min(repeats, 3)) if profile else None
     baseline_work = task.workload(baseline)
     rows = []
     for variant in variants:
@@ -379,9 +390,9 @@ def capstone_report(model, optimisations, task, warmup=1, repeats=10, clock="wal
                                         seed=seed)
             generation = generation_versus.a
             generation.name = variant.name
-        rows.append(VariantResult(variant.name, task.quality(variant.model), model_bytes(variant.model),
+        rows.append(VariantResult(variant, task.quality(variant.model), model_bytes(variant.model),
                                   weight_sparsity(variant.model), latency, versus, generation,
                                   task.tokens_generated, generation_versus))
     settings = {"warmup": warmup, "repeats": repeats, "confidence": confidence, "seed": seed,
                 "clock": clock if isinstance(clock, str) else getattr(clock, "__name__", type(clock).__name__)}
-    return CapstoneReport(rows, task.quality_name, environment(), settings)
+    return CapstoneReport(rows, task.quality_name, environment(), settings, profiled)
