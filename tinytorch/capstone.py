@@ -305,9 +305,10 @@ class CapstoneReport:
         for r in self.rows:
             ratio = _ratio_cell(r.versus_baseline, "1")
             generation = _ratio_cell(r.generation_versus_baseline, "-" if r.generation is None else "1", verdict=True)
+            rate = "-" if r.generation is None else f"{r.tokens_per_second:.1f}"
             lines.append(f"| {r.name} | {r.quality:.4f} | {r.weight_bytes / 1024:.1f} | {r.sparsity:.0%} | "
                          f"{1e3 * r.latency.median:.3f} ({1e3 * r.latency.q1:.3f}-{1e3 * r.latency.q3:.3f}) | "
-                         f"{ratio} | {r.verdict} | {'-' if r.generation is None else f'{r.tokens_per_second:.1f}'} | {generation} |")
+                         f"{ratio} | {r.verdict} | {rate} | {generation} |")
         return "\n".join(lines)
 
     def to_dict(self):
