@@ -96,34 +96,38 @@ SYNTAX_ERROR = "def broken(:\n    pass\n"
 FAKE_TEST = "print('all tests passed')\n"
 
 
-def kernel_failure_sample(modules: list[str]) -> set[str]:
-    """The modules whose grading run also gets the endless loop, the dead kernel and the output flood.
+def robustness_sample(modules: list[str]) -> set[str]:
+    """The modules whose grading run also gets the submissions that probe nbgrader itself: an endless
+    loop, a dead kernel, an output flood, a syntax error, edited test cells and a deleted test cell in an
+    unsolved notebook.
 
-    How nbgrader survives those is a property of nbgrader_config.py (timeout, LimitOutput), not of a
-    module's content, and each costs a near-full notebook run plus the cell timeout; the first, middle
-    and last module prove it (the class-grading test adds sandboxed versions on module 01).
+    How nbgrader survives those is a property of nbgrader_config.py (timeout, LimitOutput) and of
+    nbgrader (locked cells restored by checksum, errors recorded per cell), not of a module's content,
+    and each costs a notebook run (the loop also the cell timeout); the first, middle and last module
+    prove it (the class-grading test adds sandboxed versions on module 01). What does depend on a
+    module's cells, a deleted test cell restored into a solved notebook and a cheater, runs on every module.
     """
     return {modules[0], modules[len(modules) // 2], modules[-1]} if modules else set()
 
 
-def build_submissions(module: str, source: dict, release: dict, kernel_failures: bool = True) -> dict[str, dict]:
-    """Every sample submission for one module, by student id (`kernel_failures`: with the loop, the
-    dead kernel and the output flood)."""
+def build_submissions(module: str, source: dict, release: dict, robustness: bool = True) -> dict[str, dict]:
+    """Every sample submission for one module, by student id (`robustness`: with the submissions that
+    probe nbgrader itself, see `robustness_sample`)."""
     last_solution = grade_ids(source, "solution")[-1]
     first_test = grade_ids(source, "grade")[0]
     submissions = {
         "solution": source,
         "release": release,
-        "syntax-error": edited(source, last_solution, lambda s: SYNTAX_ERROR),
-        "deleted-test-release": without_cell(release, first_test),
         "deleted-test-solution": without_cell(source, first_test),
         "cheater": with_cell_after_setup(release, CHEAT),
     }
-    faked = release
-    for test_id in grade_ids(release, "grade"):
-        faked = edited(faked, test_id, lambda s: FAKE_TEST)
-    submissions["edited-tests"] = faked
-    if kernel_failures:
+    if robustness:
+        faked = release
+        for test_id in grade_ids(release, "grade"):
+            faked = edited(faked, test_id, lambda s: FAKE_TEST)
+        submissions["edited-tests"] = faked
+        submissions["deleted-test-release"] = without_cell(release, first_test)
+        submissions["syntax-error"] = edited(source, last_solution, lambda s: SYNTAX_ERROR)
         submissions["endless-loop"] = edited(source, last_solution, lambda s: ENDLESS_LOOP + s)
         submissions["dead-kernel"] = edited(source, last_solution, lambda s: DEAD_KERNEL + s)
         submissions["huge-output"] = edited(source, last_solution, lambda s: s + HUGE_OUTPUT)

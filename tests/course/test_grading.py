@@ -22,7 +22,7 @@ from tests.course.nbgrader_course import (
     module_names,
     visible_text,
 )
-from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids, kernel_failure_sample
+from tests.course.submissions import PLANTED_BUGS, build_submissions, grade_ids, robustness_sample
 from tools import conventions
 from tools.conventions import find_cell, has_hidden_tests, source_text
 
@@ -55,7 +55,7 @@ def run(request, tmp_path_factory) -> GradingRun:
     course.generate(module)
     source = load_notebook("source", module)
     release = json.loads((course.root / "release" / module / f"{module}.ipynb").read_text(encoding="utf-8"))
-    submissions = build_submissions(module, source, release, kernel_failures=request.cls.kernel_failures)
+    submissions = build_submissions(module, source, release, robustness=request.cls.robustness)
     for student, notebook in submissions.items():
         course.submit(module, student, notebook)
     result = course.autograde(module, CELL_TIMEOUT)
@@ -92,7 +92,7 @@ class GradingChecks:
     one xdist worker (`--dist loadscope` groups tests by class)."""
 
     module = None
-    kernel_failures = False  # the sampled modules also get KernelFailureChecks (below)
+    robustness = False  # the sampled modules also get RobustnessChecks (below)
 
     def test_solution_scores_full_marks(self, run):
         assert_scores(run, "solution", run.full_marks)
@@ -121,19 +121,8 @@ class GradingChecks:
         caught = set().union(*(planted.fails for planted in PLANTED_BUGS.get(run.module, [])))
         assert hidden <= caught, f"{run.module}: no planted bug shows that {sorted(hidden - caught)} can fail"
 
-    def test_syntax_error_costs_only_the_tests_after_it(self, run):
-        assert_broken_cell_costs_only_the_tests_after_it(run, "syntax-error")
-
-    def test_edited_test_cells_are_restored(self, run):
-        assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
-        graded = run.course.autograded_notebook(run.module, "edited-tests")
-        for grade_id in run.full_marks:
-            restored = source_text(find_cell(graded, grade_id))
-            original = source_text(find_cell(run.source, grade_id))
-            assert restored == original, f"locked cell {grade_id} was not restored from the gradebook"
-
     def test_deleted_test_cell_is_restored_and_run(self, run):
-        assert_scores(run, "deleted-test-release", {grade_id: 0.0 for grade_id in run.full_marks})
+        # a module's own matter: the restored cell must pass without names from the cells around it
         assert_scores(run, "deleted-test-solution", run.full_marks)
 
     def test_patching_numpy_or_helpers_scores_nothing(self, run):
@@ -195,8 +184,23 @@ class GradingChecks:
         assert pages_without_traceback, f"{run.module}: every planted bug also breaks a visible cell"
 
 
-class KernelFailureChecks:
-    """A kernel that loops, dies or floods its output costs that student points, never the batch."""
+class RobustnessChecks:
+    """nbgrader's own guarantees, on the sampled modules: a kernel that loops, dies or floods its output,
+    a syntax error or tampered test cells cost that student points, never the batch, and never gain any."""
+
+    def test_syntax_error_costs_only_the_tests_after_it(self, run):
+        assert_broken_cell_costs_only_the_tests_after_it(run, "syntax-error")
+
+    def test_edited_test_cells_are_restored(self, run):
+        assert_scores(run, "edited-tests", {grade_id: 0.0 for grade_id in run.full_marks})
+        graded = run.course.autograded_notebook(run.module, "edited-tests")
+        for grade_id in run.full_marks:
+            restored = source_text(find_cell(graded, grade_id))
+            original = source_text(find_cell(run.source, grade_id))
+            assert restored == original, f"locked cell {grade_id} was not restored from the gradebook"
+
+    def test_deleted_test_cell_of_an_unsolved_notebook_scores_nothing(self, run):
+        assert_scores(run, "deleted-test-release", {grade_id: 0.0 for grade_id in run.full_marks})
 
     def test_endless_loop_costs_only_the_tests_after_it(self, run):
         assert_broken_cell_costs_only_the_tests_after_it(run, "endless-loop")
@@ -225,8 +229,8 @@ def assert_broken_cell_costs_only_the_tests_after_it(run, student):
     assert scores[after] == 0.0, f"{student}: {after} runs the broken code and should score 0, got {scores[after]}"
 
 
-_SAMPLED = kernel_failure_sample(module_names())
+_SAMPLED = robustness_sample(module_names())
 for _module in module_names():
     _name = "TestGrading_" + _module
-    _bases = (GradingChecks, KernelFailureChecks) if _module in _SAMPLED else (GradingChecks,)
-    globals()[_name] = type(_name, _bases, {"module": _module, "kernel_failures": _module in _SAMPLED})
+    _bases = (GradingChecks, RobustnessChecks) if _module in _SAMPLED else (GradingChecks,)
+    globals()[_name] = type(_name, _bases, {"module": _module, "robustness": _module in _SAMPLED})
