@@ -374,23 +374,20 @@ def capstone_report(model, optimisations, task, warmup=1, repeats=10, clock="wal
     if len(set(names)) != len(names):
         raise ValueError(f"every variant needs its own name, got {names}")
     profiled = Profiler(model).run(task.example_input(), warmup=warmup, repeats=min(repeats, 3)) if profile else None
-    baseline_work = task.workload(baseline)
     rows = []
-    for variant in variants:
+    def measured(variant, work, baseline_work):
+        """`work` timed: alone for the baseline (no comparison), in turns with `baseline_work` for the others."""
         if variant is baseline:
-            latency, versus = benchmark(baseline_work, warmup, repeats, clock, name=variant.name), None
-        else:
-            versus = compare(task.workload(variant), baseline_work, warmup, repeats, clock, confidence, seed=seed)
-            latency = versus.a
-            latency.name = variant.name
-        generate, generation, generation_versus = task.generation(variant), None, None
-        if generate is not None and variant is baseline:
-            generation = benchmark(generate, warmup, repeats, clock, name=variant.name)
-        elif generate is not None:
-            generation_versus = compare(generate, task.generation(baseline), warmup, repeats, clock, confidence,
-                                        seed=seed)
-            generation = generation_versus.a
-            generation.name = variant.name
+            return benchmark(work, warmup, repeats, clock, name=variant.name), None
+        versus = compare(work, baseline_work, warmup, repeats, clock, confidence, seed=seed)
+        versus.a.name = variant.name
+        return versus.a, versus
+
+    for variant in variants:
+        latency, versus = measured(variant, task.workload(variant), task.workload(baseline))
+        generate = task.generation(variant)
+        generation, generation_versus = (None, None) if generate is None else measured(
+            variant, generate, task.generation(baseline))
         rows.append(VariantResult(variant, task.quality(variant.model), model_bytes(variant.model),
                                   weight_sparsity(variant.model), latency, versus, generation,
                                   task.tokens_generated, generation_versus))
