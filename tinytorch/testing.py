@@ -16,8 +16,6 @@ __all__ = [
 
 import numpy as _numpy
 
-from tinytorch.core.tensor import Tensor, installed_autograd
-
 _allclose = _numpy.allclose
 _asarray = _numpy.asarray
 _shape = _numpy.shape
@@ -117,7 +115,9 @@ def run_rule(operation, inputs, grad_output, *args, **kwargs):
 
     Returns the forward's output array and the rule's gradients as a tuple.
     """
+    # Imported here, not at the top: the tensor's own tests import this file before any Tensor is in a package.
     from tinytorch.core.autograd import Node  # what the engine hands a rule
+    from tinytorch.core.tensor import Tensor
 
     tensors = tuple(Tensor(value if getattr(value, "dtype", None) is not None and value.dtype.kind == "f"
                            else _asarray(value, dtype=_float32), requires_grad=True) for value in inputs)
@@ -129,6 +129,8 @@ def run_rule(operation, inputs, grad_output, *args, **kwargs):
 
 def assert_own_autograd(*operations):
     """Fail unless the installed recorder and engine, and the backward rule of each op, are notebook code."""
+    from tinytorch.core.tensor import installed_autograd
+
     recorder, engine = installed_autograd()
     if recorder is None:
         raise AssertionError("autograd is off: run the cell that calls enable_autograd()")

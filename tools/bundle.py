@@ -18,9 +18,9 @@ imports (`from tinytorch.core.training import Trainer` needs 07_training, which 
 01-06). It is unlocked, and bundled, once all of them are in the bundle's package, that is once
 they come before NN. `python -m tools.bundle --milestones` lists each milestone's last module.
 
-Bundles start at NN = 02: module 01's own test cells import `tinytorch.testing`, which is built on
-module 01's `Tensor`, so module 01 is released with nothing from the package yet (hand out
-`release/01_tensor/` alone) or from 02 on.
+The package always holds `tinytorch.testing`, the checks every test cell imports: they are locked
+course code in module 01 (no solution), so the bundle for 01 is its notebook and a package of the
+checks alone.
 """
 
 from __future__ import annotations
@@ -118,6 +118,9 @@ def package_project(version: str) -> str:
 def readme(upto: str, modules: list[str], milestones: list[Path]) -> str:
     before = modules[: modules.index(upto)]
     listed = ", ".join(path.stem for path in milestones) or "none yet"
+    package = (f"the reference `tinytorch` of the modules before {upto} ({', '.join(before)}). Each module "
+               "imports the earlier ones from it, so a bug in an earlier module never costs you points in a later "
+               "one." if before else "`tinytorch.testing` only, the checks your notebook's test cells import.")
     return textwrap.dedent(f"""\
         # TinyTorch: modules {modules[0]} to {upto}
 
@@ -129,9 +132,7 @@ def readme(upto: str, modules: list[str], milestones: list[Path]) -> str:
 
         - `release/`: one notebook per module. Work in a copy (`cp -r release work`) so that an
           update of this folder never touches your edits.
-        - `{PACKAGE_FOLDER}/`: the reference `tinytorch` of the modules before {upto}
-          ({', '.join(before)}). Each module imports the earlier ones from it, so a bug in an
-          earlier module never costs you points in a later one.
+        - `{PACKAGE_FOLDER}/`: {package}
         - `notebooks/`: the milestones you can run so far ({listed}).
         """)
 
@@ -143,9 +144,6 @@ def build(upto: str, into: Path, root: Path = ROOT) -> dict[str, list[str]]:
     if len(matches) != 1:
         raise NotebookError(f"no module {upto!r}: expected one of {', '.join(modules)} (or its number)")
     upto = matches[0]
-    if modules.index(upto) == 0:
-        raise NotebookError(f"{upto}'s test cells import tinytorch.testing, built on {upto} itself: "
-                            f"bundles start at {modules[1] if len(modules) > 1 else 'module 02'}")
     if into.resolve() in (root.resolve(), *root.resolve().parents):
         raise NotebookError(f"{into}: the bundle needs a folder of its own (it is replaced)")
     released = modules[: modules.index(upto) + 1]
@@ -160,7 +158,7 @@ def build(upto: str, into: Path, root: Path = ROOT) -> dict[str, list[str]]:
         shutil.copy(path, into / "notebooks" / path.name)
     in_package = [root / "source" / module / f"{module}.ipynb" for module in released[:-1]]
     version = export.project_version(root / "pyproject.toml")
-    files = export.build_package(in_package, root, into / PACKAGE_FOLDER, version)
+    files = export.build_reference_package(in_package, root, into / PACKAGE_FOLDER, version)
     (into / PACKAGE_FOLDER / "pyproject.toml").write_text(package_project(version), encoding="utf-8")
     shutil.copy(root / "requirements.txt", into / "requirements.txt")
     (into / "README.md").write_text(readme(upto, modules, milestones), encoding="utf-8")
@@ -188,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"Bundle in {into}:")
     print(f"  release/: {', '.join(made['release'])}")
-    print(f"  {PACKAGE_FOLDER}/ (pip install): tinytorch of {', '.join(made['package'])}")
+    print(f"  {PACKAGE_FOLDER}/ (pip install): tinytorch of {', '.join(made['package']) or 'no module yet'}, "
+          "with the test helpers (tinytorch.testing)")
     print(f"  notebooks/: {', '.join(made['milestones']) or 'no milestone unlocked yet'}")
     return 0
 

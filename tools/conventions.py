@@ -130,6 +130,10 @@ def module_notebook(module: str, folder: str = "source", root: Path = ROOT) -> P
 #   #| exporti                    like export, but its names stay out of __all__ (internal helpers)
 #   #| exporti core.tensor        ... to a named module
 
+# The checks every module's test cells import (tinytorch/testing.py): locked course code, so students get it
+# from the first module on, even while the module that exports it is still open.
+TEST_HELPERS = "testing"
+
 DIRECTIVE = re.compile(r"^#\|\s*(?P<name>[a-z_]+)(?:\s+(?P<arg>\S+))?\s*$")
 DEFAULT_EXP, EXPORT, EXPORT_INTERNAL = "default_exp", "export", "exporti"
 DIRECTIVES = (DEFAULT_EXP, EXPORT, EXPORT_INTERNAL)

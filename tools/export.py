@@ -285,7 +285,19 @@ def package_files(modules: dict[str, ExportedModule], version: str) -> dict[Path
 
 def build_package(notebook_paths: list[Path], root: Path, out: Path, version: str | None = None) -> list[Path]:
     """Write the generated package under `out`; return the files written (relative)."""
-    modules = collect(notebook_paths, root)
+    return _write_package(collect(notebook_paths, root), out, version)
+
+
+def build_reference_package(before: list[Path], root: Path, out: Path, version: str | None = None) -> list[Path]:
+    """What students import while a module is open: the package of the modules `before` it, plus the test
+    helpers even when their module is the open one (module 01's test cells import them too)."""
+    modules = collect(before, root)
+    if cv.TEST_HELPERS not in modules:
+        modules[cv.TEST_HELPERS] = collect(cv.module_notebooks(root), root)[cv.TEST_HELPERS]
+    return _write_package(modules, out, version)
+
+
+def _write_package(modules: dict[str, ExportedModule], out: Path, version: str | None) -> list[Path]:
     files = package_files(modules, version or project_version())
     for relative, text in files.items():
         target = out / relative

@@ -26,8 +26,8 @@ from tools.conventions import ROOT, SOLUTION_BEGIN, SOLUTION_END, module_names, 
 
 MODULES = module_names()
 SOLUTION_BLOCK = re.compile(re.escape(SOLUTION_BEGIN) + r"\n(.*?)" + re.escape(SOLUTION_END), re.S)
-# Open modules to bundle for: the second (the first that can be), one in the middle, the last.
-OPEN = sorted({MODULES[1], MODULES[len(MODULES) // 2], MODULES[-1]}, key=MODULES.index)
+# Open modules to bundle for: the first, one in the middle, the last.
+OPEN = sorted({MODULES[0], MODULES[len(MODULES) // 2], MODULES[-1]}, key=MODULES.index)
 
 
 def make_bundle(upto: str, into) -> subprocess.CompletedProcess:
@@ -73,11 +73,49 @@ def test_bundle_holds_no_solution_of_the_open_module_or_later(tmp_path, upto):
     released = sorted(path.name for path in (bundle / "release").iterdir())
     assert released == MODULES[: MODULES.index(upto) + 1], f"released {released}"
     exported = {dotted for dotted, module in owners().items() if module in MODULES[: MODULES.index(upto)]}
+    exported.add(conventions.TEST_HELPERS)
     packaged = {path.relative_to(bundle / PACKAGE_FOLDER / "tinytorch").with_suffix("").as_posix().replace("/", ".")
                 for path in (bundle / PACKAGE_FOLDER / "tinytorch").rglob("*.py")}
-    assert exported <= packaged and not {owners()[d] for d in packaged if d in owners()} - set(MODULES[: MODULES.index(upto)]), (
-        f"the package of the bundle for {upto} should hold exactly the modules before it: {sorted(packaged)}"
+    assert {d for d in packaged if d in owners()} == exported, (
+        f"the package of the bundle for {upto} should hold the modules before it and the test helpers: {sorted(packaged)}"
     )
+
+
+def test_the_test_helpers_hold_no_solution():
+    """They go to students with the first module open: every cell exporting them is locked course code."""
+    first = load_notebook("source", MODULES[0])["cells"]
+    exporting = [cell for cell in first if cell["cell_type"] == "code"
+                 and any(name in ("export", "exporti") and arg == conventions.TEST_HELPERS
+                         for name, arg in conventions.split_directives(source_text(cell))[0])]
+    assert exporting, f"no cell of {MODULES[0]} exports tinytorch.{conventions.TEST_HELPERS}"
+    for cell in exporting:
+        grading = cell["metadata"].get("nbgrader", {})
+        assert grading.get("locked") and not grading.get("solution"), (
+            f"{grading.get('grade_id')}: the test helpers must be a locked cell without a solution")
+
+
+def run_solved_on(bundle, upto: str, package) -> None:
+    """Module `upto`, solved the way a student would, runs on the bundle's package (first cell checks which one)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package), os.environ.get("PYTHONPATH", "")]))
+    notebook = nbformat.reads(json.dumps(solved_release(upto)), as_version=4)
+    # The course's own editable install would quietly supply any module the bundle's package lacks: drop it.
+    guard = ("import sys\n"
+             "sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, '__module__', '').startswith('__editable__')]\n"
+             f"import tinytorch\nassert tinytorch.__file__.startswith({str(package)!r}), "
+             "f'tinytorch comes from {tinytorch.__file__}'")
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(guard))
+    folder = bundle / "release" / upto
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute(env=env)
+
+
+def test_the_first_module_runs_on_its_bundle(tmp_path):
+    """With module 01 open, its test cells find their helpers in a package that has no Tensor yet."""
+    upto = MODULES[0]
+    bundle = tmp_path / "bundle"
+    make_bundle(upto, bundle)
+    package = bundle / PACKAGE_FOLDER
+    assert not (package / "tinytorch" / "core").exists(), "the bundle for the first module must not ship its answers"
+    run_solved_on(bundle, upto, package)
 
 
 def test_the_open_module_runs_on_the_bundle_and_the_package_installs(tmp_path):
@@ -85,7 +123,6 @@ def test_the_open_module_runs_on_the_bundle_and_the_package_installs(tmp_path):
     bundle = tmp_path / "bundle"
     make_bundle(upto, bundle)
     package = bundle / PACKAGE_FOLDER
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package), os.environ.get("PYTHONPATH", "")]))
 
     # pip accepts the folder: it builds a wheel holding tinytorch and nothing else.
     wheels = tmp_path / "wheels"
@@ -96,13 +133,7 @@ def test_the_open_module_runs_on_the_bundle_and_the_package_installs(tmp_path):
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert {top for top in tops if not top.endswith(".dist-info")} == {"tinytorch"}, tops
 
-    # Module NN, solved the way a student would, runs on the bundle's package (first cell checks which one).
-    notebook = nbformat.reads(json.dumps(solved_release(upto)), as_version=4)
-    guard = (f"import tinytorch\nassert tinytorch.__file__.startswith({str(package)!r}), "
-             "f'tinytorch comes from {tinytorch.__file__}'")
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(guard))
-    folder = bundle / "release" / upto
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute(env=env)
+    run_solved_on(bundle, upto, package)
 
     # Bundled milestones import only what the package has; the others need a module it lacks.
     packaged = {path.relative_to(package / "tinytorch").with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")

@@ -25,7 +25,6 @@ from tools.notebooks import read
 PAGE = ROOT / "docs" / "course.md"
 PACKAGE_DIR = ROOT / cv.PACKAGE
 NONE = "—"  # an empty cell of the page's tables
-TEST_HELPERS = "testing"  # tinytorch/testing.py: the checks every module's test cells import
 
 DEPENDENCY_HEADER = "| package file | built in | imports from | imported by | milestones |"
 COLUMNS = ("built in", "imports from", "imported by", "milestones")
@@ -129,10 +128,10 @@ def listed() -> list[str]:
 def expected_row(dotted: str) -> dict[str, set[str]]:
     own = owners().get(dotted)
     imports = set().union(*(course_modules_behind(d) for d in file_imports()[dotted])) - {own}
-    # tinytorch/testing.py (module 01's file of test helpers) counts as a user of nothing: its lazy import of
-    # autograd serves module 05's test cells, not module 01's framework.
+    # tinytorch/testing.py (module 01's file of test helpers) counts as a user of nothing: its lazy imports of
+    # the Tensor and autograd serve module 05's test cells, not module 01's framework.
     imported_by = {owners()[other] for other, theirs in file_imports().items()
-                   if dotted in theirs and other in owners() and other != TEST_HELPERS} - {own}
+                   if dotted in theirs and other in owners() and other != cv.TEST_HELPERS} - {own}
     used_by_milestones = {number for number, theirs in milestone_imports().items() if dotted in theirs}
     return {"built in": {own} if own else set(), "imports from": imports, "imported by": imported_by,
             "milestones": used_by_milestones}
@@ -143,7 +142,7 @@ def module_graph() -> dict[str, set[str]]:
     it holds the test helpers every module's test cells import, not module 01's framework code)."""
     graph = {number: set() for number in course_modules()}
     for dotted, imports in file_imports().items():
-        if dotted in owners() and dotted != TEST_HELPERS:
+        if dotted in owners() and dotted != cv.TEST_HELPERS:
             graph[owners()[dotted]] |= {owners()[d] for d in imports if d in owners()} - {owners()[dotted]}
     return graph
 

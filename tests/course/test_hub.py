@@ -299,7 +299,8 @@ def test_released_modules_give_students_the_reference_of_the_modules_before(tmp_
 
     layout = HubLayout(tmp_path)
     build_reference(layout, ["01_tensor"])
-    assert not (tmp_path / "reference" / "tinytorch").exists(), "module 01 is open: no package of it yet"
-    build_reference(layout, ["01_tensor", "02_activations", "03_layers"])
     package = tmp_path / "reference" / "tinytorch"
+    files = sorted(path.relative_to(package).as_posix() for path in package.rglob("*.py"))
+    assert files == ["__init__.py", "testing.py"], f"module 01 is open: only the test helpers, got {files}"
+    build_reference(layout, ["01_tensor", "02_activations", "03_layers"])
     assert (package / "core" / "activations.py").exists() and not (package / "core" / "layers.py").exists()

@@ -86,13 +86,12 @@ def release(layout: HubLayout, module: str) -> None:
 
 
 def build_reference(layout: HubLayout, released: list[str]) -> None:
-    """ROOT/reference/tinytorch: the reference package of the modules before the last one released (as a bundle's)."""
+    """ROOT/reference/tinytorch: the modules before the last one released and the test helpers (as a bundle's)."""
     modules = module_names()
     last = max(modules.index(name) for name in released)
     shutil.rmtree(layout.reference / "tinytorch", ignore_errors=True)
     before = [ROOT / "source" / name / f"{name}.ipynb" for name in modules[:last]]
-    if before:
-        export.build_package(before, ROOT, layout.reference)
+    export.build_reference_package(before, ROOT, layout.reference)
 
 
 def grade(layout: HubLayout, module: str, workers: int | None) -> int:
