@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import shutil
 import sys
 import textwrap
@@ -58,7 +59,13 @@ def milestone_notebooks(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def imported_package_modules(notebook: Path) -> set[str]:
+@functools.cache
+def package_modules(root: Path = ROOT) -> frozenset[str]:
+    """Every module below tinytorch that a notebook exports or that is generated (nn, nn.functional, optim)."""
+    return frozenset(owners(root)) | {namespace.dotted for namespace in cv.NAMESPACES}
+
+
+def imported_package_modules(notebook: Path, root: Path = ROOT) -> set[str]:
     """The tinytorch modules a notebook imports, below the package (`tinytorch` itself counts as its top level)."""
     found = set()
     for cell in read(notebook)["cells"]:
@@ -67,6 +74,11 @@ def imported_package_modules(notebook: Path) -> set[str]:
         for node in ast.walk(ast.parse(source_text(cell))):
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            if isinstance(node, ast.ImportFrom) and node.module == cv.PACKAGE:
+                # `from tinytorch import nn, no_grad` also needs the module nn and the module behind no_grad.
+                names += [f"{cv.PACKAGE}.{alias.name}" for alias in node.names if alias.name in package_modules(root)]
+                names += [f"{cv.PACKAGE}.{dotted}" for dotted, offered in cv.TOP_LEVEL_NAMES.items()
+                          if any(alias.name in offered for alias in node.names)]
             for name in names:
                 if name == cv.PACKAGE:
                     found.update(cv.TOP_LEVEL)

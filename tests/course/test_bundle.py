@@ -145,3 +145,21 @@ def test_the_open_module_runs_on_the_bundle_and_the_package_installs(tmp_path):
             assert needs <= packaged, f"{milestone.stem} is bundled but needs {sorted(needs - packaged)}"
         else:
             assert needs - packaged, f"{milestone.stem} could run on the bundle for {upto} but was left out"
+
+
+@pytest.mark.parametrize("code, needs", [
+    ("from tinytorch import Tensor", "01_tensor"),
+    ("import tinytorch.core.layers as layers", "03_layers"),
+    ("from tinytorch import nn", "13_transformers"),  # the namespace re-exports the layers of modules up to 13
+    ("from tinytorch import optim", "07_training"),
+    ("from tinytorch import Tensor, no_grad", "05_autograd"),
+    ("from tinytorch import capstone", "20_capstone"),
+])
+def test_a_milestone_needs_the_modules_its_imports_name(tmp_path, code, needs):
+    from tools.bundle import last_module_needed
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(f"import numpy as np\n{code}")]
+    path = tmp_path / "99_milestone.ipynb"
+    nbformat.write(notebook, path)
+    assert last_module_needed(path) == needs, f"{code!r}: the last module it needs"
