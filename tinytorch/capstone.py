@@ -7,6 +7,7 @@
 
 __all__ = [
     'inference',
+    'Task',
     'Classification',
     'LanguageModelling',
     'model_bytes',
@@ -57,7 +58,15 @@ def inference(model, inputs):
         model.train(was_training)
 
 
-class Classification:
+class Task:
+    """What every task times: one inference pass of a variant's model over the task's `example_input()`."""
+
+    def workload(self, variant):
+        inputs = self.example_input()
+        return lambda: inference(variant.model, inputs)
+
+
+class Classification(Task):
     """A classifier's task: accuracy on `inputs` (N, ...) with integer `targets` (N,); the timed work is one
     inference pass over `inputs`; there is no generation."""
 
@@ -84,15 +93,11 @@ class Classification:
         """What one timed (and profiled) forward pass takes: all of `inputs`."""
         return Tensor(self.inputs)
 
-    def workload(self, variant):
-        inputs = self.example_input()
-        return lambda: inference(variant.model, inputs)
-
     def generation(self, variant):
         return None
 
 
-class LanguageModelling:
+class LanguageModelling(Task):
     """A GPT's task: validation loss (mean next-token cross-entropy) on `ids` (B, T + 1); the timed work is one
     inference pass over ids[:, :-1], and generation is `new_tokens` tokens after `prompt` with seed `seed`."""
 
@@ -124,10 +129,6 @@ class LanguageModelling:
     def example_input(self):
         """What one timed (and profiled) forward pass takes: every sequence of `ids` but its last token."""
         return self.ids[:, :-1]
-
-    def workload(self, variant):
-        inputs = self.example_input()
-        return lambda: inference(variant.model, inputs)
 
     def generation(self, variant):
         return lambda: variant.generate(variant.model, self.prompt, self.new_tokens, rng=self.seed)
