@@ -15,6 +15,7 @@ from nbgrader.preprocessors import GetGrades
 
 from tools import conventions
 from tools.feedback import HideHiddenTests
+from tools.sandbox import SANDBOXED_GRADING_ONLY
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -43,6 +44,10 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # the rest of the notebook (and every other submission) is still graded.
 c.Execute.timeout = 60
 c.Execute.execute_retries = 0
+# Where formgrader runs as the grader next to the gradebook (the hub sets this), no kernel starts: student code
+# is graded only sandboxed, by `python -m tools.grade_class`, which clears the variable for its runs.
+if os.environ.get(SANDBOXED_GRADING_ONLY):
+    c.Execute.kernel_manager_class = "tools.sandbox.UnsandboxedKernelRefused"
 # A deleted test cell comes back (and runs), so deleting a test never hides it.
 c.OverwriteCells.add_missing_cells = True
 # Huge outputs are cut, so one student's print loop cannot bloat the gradebook.

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tools.sandbox import SandboxUnavailable, check_platform
+from tools.sandbox import SANDBOXED_GRADING_ONLY, SandboxUnavailable, check_platform
 
 SANDBOX_MANAGER = "tools.sandbox.SandboxedKernelManager"
 COURSE_ID = "tinytorch"
@@ -96,13 +96,15 @@ def grade_student(course: Path, assignment: str, student: str, db_url: str, sand
     """One `nbgrader autograde` process for one student: (exit code or None on timeout, log, seconds)."""
     command = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", student, "--create", "--force",
                f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.course_id={COURSE_ID}"]
+    env = dict(os.environ)
     if sandbox:
         command.append(f"--Execute.kernel_manager_class={SANDBOX_MANAGER}")
+        env.pop(SANDBOXED_GRADING_ONLY, None)  # it refuses unsandboxed kernels; these are sandboxed
     if cell_timeout is not None:
         command.append(f"--Execute.timeout={cell_timeout}")
     start = time.monotonic()
     try:
-        result = subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=timeout)
         code, log = result.returncode, result.stdout + result.stderr
     except subprocess.TimeoutExpired as expired:
         code = None

@@ -283,3 +283,20 @@ class SandboxedKernelManager(AsyncKernelManager):
     # AsyncKernelManager binds these names to the base class's coroutines; point them at ours.
     interrupt_kernel = _async_interrupt_kernel
     cleanup_resources = _async_cleanup_resources
+
+
+
+SANDBOXED_GRADING_ONLY = "TINYTORCH_SANDBOXED_GRADING_ONLY"  # set where student code must not run unsandboxed
+
+
+class UnsandboxedKernelRefused(AsyncKernelManager):
+    """The kernel manager where SANDBOXED_GRADING_ONLY is set: the hub's formgrader, which runs as the grader
+    account with the gradebook and every hidden test in reach. No kernel starts, so no student code runs;
+    the error says how to grade sandboxed instead. (nbgrader swallows errors of a pre-convert hook, so the
+    refusal has to come from the kernel start.)"""
+
+    async def _async_pre_start_kernel(self, **kw):
+        raise SandboxUnavailable(
+            "this server does not run student code: autograding here would give it the grader's rights (the "
+            "gradebook and the hidden tests in reach). Grade sandboxed from the hub's host: "
+            "sudo .venv/bin/python -m tools.hub grade MODULE")

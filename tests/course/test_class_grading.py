@@ -31,8 +31,11 @@ def graded(tmp_path_factory):
         simulated = build_class(tmp_path_factory.mktemp("class"), MODULE, STUDENTS, listener.port, server.db_url)
         victim = simulated.course.root / "submitted" / class_run.VICTIM / MODULE / f"{MODULE}.ipynb"
         before = victim.read_bytes()
-        results = grade_class.grade_class(simulated.course.root, MODULE, workers=2, db_url=server.db_url,
-                                          cell_timeout=CELL_TIMEOUT, progress=False)
+        with pytest.MonkeyPatch.context() as patch:
+            # As on the hub: unsandboxed kernels are refused there, and grade_class's sandboxed ones still start.
+            patch.setenv(sandbox.SANDBOXED_GRADING_ONLY, "1")
+            results = grade_class.grade_class(simulated.course.root, MODULE, workers=2, db_url=server.db_url,
+                                              cell_timeout=CELL_TIMEOUT, progress=False)
         harm = harm_found(simulated, listener, before)
         yield simulated, server.db_url, results, harm
     listener.close()

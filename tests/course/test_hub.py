@@ -15,14 +15,17 @@ import os
 import re
 from urllib.parse import quote
 
+import nbformat
 import pytest
 
 from tests.course.browser import CHROMIUM_ARGS, require_browser, screenshot_on_failure
 from tests.course.hostile import HARM, snooping_attacks
 from tests.course.hub_run import PREFIX, UserSession, hub_command, require_hub, running_hub
-from tests.course.nbgrader_course import graded_cells, load_notebook
+from tests.course.nbgrader_course import Course, graded_cells, load_notebook
+from tests.course.solved import solved_release
 from tests.course.submissions import PLANTED_BUGS, plant, with_cell_after_setup
 from tools.conventions import ROOT
+from tools.sandbox import SANDBOXED_GRADING_ONLY
 
 MODULE = "01_tensor"
 INSTRUCTOR = f"{PREFIX}instructor"
@@ -129,6 +132,12 @@ def run_term(hub, browser) -> dict:
         session.put_notebook(f"{MODULE}/{MODULE}.ipynb", answers[student])
         session.assignment_action("submit", MODULE)
     record["probes"] = sessions[HOSTILE].run_code(live_probes(hub, victim_home))
+
+    # The instructor collects in formgrader and presses a submission's autograde button: refused, as formgrader
+    # would run the student's code with the grader's rights.
+    collected = instructor.request("POST", f"{FORMGRADER}/api/assignment/{MODULE}/collect")
+    assert collected.status_code == 200 and collected.json().get("success"), f"formgrader collect: {collected.text[:1000]}"
+    record["formgrader_autograde"] = instructor.request("POST", f"{FORMGRADER}/api/submission/{MODULE}/{HOSTILE}/autograde")
     record["student_formgrader"] = sessions[HOSTILE].request("GET", f"{FORMGRADER}/api/assignments")
 
     # The instructor grades: collect, sandboxed parallel autograde, feedback generated and released.
@@ -165,6 +174,15 @@ def test_the_instructor_releases_through_formgrader_and_students_cannot_open_it(
     assert MODULE in course_on_hub["formgrader_page"]
     response = course_on_hub["student_formgrader"]
     assert response.status_code == 403, f"a student reached formgrader: {response.status_code} {response.text[:300]}"
+
+
+def test_formgrader_does_not_autograde_with_the_graders_rights(course_on_hub):
+    response = course_on_hub["formgrader_autograde"]
+    assert response.status_code == 200, f"formgrader autograde: {response.status_code} {response.text[:500]}"
+    answer = response.json()
+    assert answer.get("success") is False, f"formgrader autograded {HOSTILE} unsandboxed: {str(answer)[:1000]}"
+    said = f"{answer.get('error', '')}{answer.get('log', '')}"
+    assert "does not run student code" in said and "tools.hub grade" in said, said[-2000:]
 
 
 def test_every_student_is_graded_on_the_postgres_gradebook(course_on_hub):
@@ -304,3 +322,20 @@ def test_released_modules_give_students_the_reference_of_the_modules_before(tmp_
     assert files == ["__init__.py", "testing.py"], f"module 01 is open: only the test helpers, got {files}"
     build_reference(layout, ["01_tensor", "02_activations", "03_layers"])
     assert (package / "core" / "activations.py").exists() and not (package / "core" / "layers.py").exists()
+
+
+def test_where_only_sandboxed_grading_is_allowed_autograde_runs_no_student_code(tmp_path):
+    """The hub's formgrader sets SANDBOXED_GRADING_ONLY: `nbgrader autograde` there starts no kernel."""
+    course = Course(tmp_path)
+    course.generate(MODULE)
+    ran = tmp_path / "student-code-ran"
+    notebook = solved_release(MODULE)
+    notebook["cells"].insert(1, nbformat.v4.new_code_cell(f"open({str(ran)!r}, 'w').close()"))
+    course.submit(MODULE, "mallory", notebook)
+    course.env[SANDBOXED_GRADING_ONLY] = "1"
+    refused = course.autograde(MODULE, cell_timeout=30)
+    assert refused.returncode != 0 and "tools.hub grade" in refused.stderr, refused.stderr[-2000:]
+    assert not ran.exists(), "the student's code ran unsandboxed"
+    del course.env[SANDBOXED_GRADING_ONLY]
+    graded = course.autograde(MODULE, cell_timeout=30)  # the same course, trusted (this test's own notebook)
+    assert graded.returncode == 0 and ran.exists(), graded.stderr[-2000:]

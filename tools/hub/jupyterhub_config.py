@@ -16,7 +16,7 @@ from tools.hub.accounts import instructors
 from tools.hub.layout import COURSE_ID, INSTRUCTORS_GROUP, hub_root
 from tools.hub.spawner import sandboxed_server
 from tools.lab import lab_config_dir
-from tools.sandbox import package_dirs
+from tools.sandbox import SANDBOXED_GRADING_ONLY, package_dirs
 
 
 def postgres_socket_dirs(db_url):
@@ -71,6 +71,7 @@ services.append({
     "environment": {
         "TINYTORCH_DB_URL": settings.db_url,
         "TINYTORCH_EXCHANGE_ROOT": str(layout.exchange),
+        SANDBOXED_GRADING_ONLY: "1",  # formgrader's autograde would run student code as the grader: refused
         "JUPYTER_CONFIG_PATH": str(lab_config_dir("instructor")),
         "HOME": "/tmp",  # the view's private /tmp: Jupyter's runtime files stay out of the course folder
         "USER": settings.grader,
