@@ -5,19 +5,18 @@ tests/core/test_catalogue_autograd.py, and its gradient against float64 central 
 tests/core/test_catalogue.py: both need the whole package.
 """
 
+from functools import partial
+
 import numpy as np
 import pytest
 
 import tinytorch.core.backward_rules as backward_rules
+from tests.errors import error_message
 from tinytorch.core import activations, losses
 from tinytorch.core import tensor as tensor_module
 from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd
 
-
-def message(action):
-    with pytest.raises(ValueError) as error:
-        action()
-    return str(error.value)
+message = partial(error_message, ValueError)
 
 
 BAD_CALLS = {

@@ -11,6 +11,7 @@ import pytest
 
 import tinytorch.core.backward_rules as backward_rules
 from tests.catalogue import CASES, Const
+from tests.errors import error_message
 from tinytorch.core import activations, attention, embeddings, losses, spatial
 from tinytorch.core import tensor as tensor_module
 from tinytorch.core.tensor import Tensor, install_autograd, installed_autograd
@@ -89,19 +90,15 @@ LATER_BAD_CALLS = {
 }
 
 
-def error_message(action):
-    with pytest.raises(ValueError) as error:
-        action()
-    return str(error.value)
 
 
 @pytest.mark.parametrize("name", LATER_BAD_CALLS)
 def test_errors_of_later_ops_with_autograd_on_are_the_forwards_own_messages(name):
-    with_autograd = error_message(lambda: LATER_BAD_CALLS[name](True))
+    with_autograd = error_message(ValueError, lambda: LATER_BAD_CALLS[name](True))
     hooks = installed_autograd()
     install_autograd(None, None)
     try:
-        plain = error_message(lambda: LATER_BAD_CALLS[name](False))
+        plain = error_message(ValueError, lambda: LATER_BAD_CALLS[name](False))
     finally:
         install_autograd(*hooks)
     assert with_autograd == plain

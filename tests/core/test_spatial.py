@@ -5,10 +5,13 @@ are in tests/catalogue.py; this file checks what a catalogue row cannot: errors,
 running statistics, dtypes, the modules, and (only when PyTorch is installed) agreement with it.
 """
 
+from functools import partial
+
 import numpy as np
 import pytest
 
 import tinytorch
+from tests.errors import error_message
 from tests.pytorch import require_torch
 from tinytorch import nn
 from tinytorch.core.autograd import gradcheck
@@ -29,10 +32,7 @@ def images(*shape, seed=0, dtype=np.float32):
     return np.random.default_rng(seed).normal(size=shape).astype(dtype)
 
 
-def error(action):
-    with pytest.raises(ValueError) as raised:
-        action()
-    return str(raised.value)
+error = partial(error_message, ValueError)
 
 
 def test_namespaces_offer_the_layers_and_ops():
