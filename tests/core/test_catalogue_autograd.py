@@ -90,8 +90,6 @@ LATER_BAD_CALLS = {
 }
 
 
-
-
 @pytest.mark.parametrize("name", LATER_BAD_CALLS)
 def test_errors_of_later_ops_with_autograd_on_are_the_forwards_own_messages(name):
     with_autograd = error_message(ValueError, lambda: LATER_BAD_CALLS[name](True))
