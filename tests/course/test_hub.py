@@ -2,7 +2,8 @@
 
 Through the hub's REST API and a real headless browser, on loopback only: the instructor releases
 module 01 through formgrader; three students log in, fetch it, fill it in (one correct, one partly
-wrong, one hostile) and submit; the instructor collects, autogrades sandboxed and in parallel on the
+wrong, one hostile) and submit; formgrader's autograde button refuses to run their code with the grader's
+rights; the instructor collects, autogrades sandboxed and in parallel on the
 PostgreSQL gradebook, generates and releases feedback (`python -m tools.hub grade`); each student
 fetches feedback showing their own score and nothing of the others'. Students cannot reach
 formgrader, the gradebook, the solutions or each other's files.
