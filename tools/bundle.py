@@ -146,6 +146,10 @@ def readme(upto: str, modules: list[str], milestones: list[Path]) -> str:
           update of this folder never touches your edits.
         - `{PACKAGE_FOLDER}/`: {package}
         - `notebooks/`: the milestones you can run so far ({listed}).
+
+        The notebooks mention `make my-framework` and `USE_MY_FRAMEWORK`: building a package from your
+        own notebooks needs the course repository's tools, which this bundle leaves out. Here the
+        milestones run on the reference package.
         """)
 
 
