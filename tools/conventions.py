@@ -170,6 +170,11 @@ SIDE_EFFECT_MODULES = ("core.backward_rules",)
 # ... and ends by switching autograd on with this function of this module.
 AUTOGRAD_SWITCH = ("core.autograd", "enable_autograd")
 
+# Public names that stay in their own module only, out of the nn namespaces: tools of a model, not layers or ops.
+OWN_MODULE_ONLY = {
+    "core.transformers": ("sample_next_token",),  # how GPT.generate and module 17's cached generation pick a token
+}
+
 PACKAGE_DOCSTRING = "TinyTorch: a deep-learning framework built from first principles on NumPy."
 SUBPACKAGE_DOCSTRINGS = {
     "core": "The modules of the course, one per notebook (tinytorch.core.tensor, tinytorch.core.layers, ...).",

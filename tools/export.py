@@ -200,7 +200,7 @@ def render_namespace(namespace: cv.Namespace, rendered: dict[str, RenderedModule
         chosen = [
             name for name, is_class in rendered[dotted].names.items()
             if (namespace.select == "all" or is_class == (namespace.select == "classes"))
-            and name not in cv.TOP_LEVEL_NAMES.get(dotted, ())
+            and name not in cv.TOP_LEVEL_NAMES.get(dotted, ()) and name not in cv.OWN_MODULE_ONLY.get(dotted, ())
         ]
         for name in chosen:
             if name in origin:

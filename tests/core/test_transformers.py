@@ -133,3 +133,5 @@ def test_a_tiny_gpt_learns_to_copy():
 def test_namespaces():
     assert tinytorch.nn.GPT is GPT and tinytorch.nn.LayerNorm is LayerNorm
     assert tinytorch.nn.functional.layer_norm is layer_norm
+    # Picking a token is a tool of generation, not an op: it stays in its module (tools/conventions.py).
+    assert not hasattr(tinytorch.nn.functional, "sample_next_token") and not hasattr(tinytorch.nn, "sample_next_token")

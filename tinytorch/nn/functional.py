@@ -23,7 +23,6 @@ __all__ = [
     'attention_weights',
     'scaled_dot_product_attention',
     'layer_norm',
-    'sample_next_token',
 ]
 
 from tinytorch.core.activations import relu, sigmoid, tanh, gelu, softmax
@@ -42,4 +41,4 @@ from tinytorch.core.attention import (
     attention_weights,
     scaled_dot_product_attention,
 )
-from tinytorch.core.transformers import layer_norm, sample_next_token
+from tinytorch.core.transformers import layer_norm
