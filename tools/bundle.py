@@ -9,6 +9,7 @@ goes to them instead (a public student repository, or a JupyterHub image):
     release/01_.../  ...  release/NN_.../   the student notebooks of modules 01..NN (no solutions, no hidden tests)
     notebooks/                               the milestones unlocked so far
     tinytorch-reference/                     the reference package of modules 01..NN-1 only: `pip install ./tinytorch-reference`
+    Makefile, tools/                         `make work`, `make my-framework` (the learner's own package), nothing else
     requirements.txt, README.md
 
 Module NN's notebook imports the earlier modules from that package, exactly as in the course.
@@ -43,7 +44,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-PACKAGE_FOLDER = "tinytorch-reference"
+PACKAGE_FOLDER = cv.REFERENCE_FOLDER
+# The course tools a bundle carries so that learners can build their own package (`make my-framework`).
+LEARNER_TOOLS = ("__init__.py", "conventions.py", "notebooks.py", "export.py", "learner.py")
 
 
 def owners(root: Path = ROOT) -> dict[str, str]:
@@ -127,6 +130,28 @@ def package_project(version: str) -> str:
         """)
 
 
+BUNDLE_MAKEFILE = """\
+# The learner's commands in a student bundle (the course repository's Makefile has the same ones).
+PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+
+.PHONY: work my-framework check-my-framework
+
+# Copy the released notebooks to work/, keeping any module already there (your edits).
+work:
+\t@mkdir -p work
+\t@for m in release/*/; do name=$$(basename $$m); \\
+\t  if [ -e work/$$name ]; then echo "keeping your work/$$name"; \\
+\t  else cp -r $$m work/$$name && echo "created work/$$name"; fi; done
+
+# Your own framework: the #| export cells of your notebooks in work/, in build/learner/tinytorch.
+my-framework:
+\t$(PYTHON) -m tools.learner build
+
+check-my-framework:
+\t$(PYTHON) -m tools.learner check
+"""
+
+
 def readme(upto: str, modules: list[str], milestones: list[Path]) -> str:
     before = modules[: modules.index(upto)]
     listed = ", ".join(path.stem for path in milestones) or "none yet"
@@ -142,14 +167,14 @@ def readme(upto: str, modules: list[str], milestones: list[Path]) -> str:
         jupyter lab
         ```
 
-        - `release/`: one notebook per module. Work in a copy (`cp -r release work`) so that an
-          update of this folder never touches your edits.
+        - `release/`: one notebook per module. Work in a copy (`make work` copies it to `work/`) so
+          that an update of this folder never touches your edits.
         - `{PACKAGE_FOLDER}/`: {package}
         - `notebooks/`: the milestones you can run so far ({listed}).
-
-        The notebooks mention `make my-framework` and `USE_MY_FRAMEWORK`: building a package from your
-        own notebooks needs the course repository's tools, which this bundle leaves out. Here the
-        milestones run on the reference package.
+        - `make my-framework` exports the `#| export` cells of your notebooks in `work/` into your own
+          `tinytorch` (`build/learner/`); a milestone runs on it with `USE_MY_FRAMEWORK = True` in its
+          first cell. `make check-my-framework` needs the course's package tests, which a bundle
+          leaves out.
         """)
 
 
@@ -177,6 +202,10 @@ def build(upto: str, into: Path, root: Path = ROOT) -> dict[str, list[str]]:
     files = export.build_reference_package(in_package, root, into / PACKAGE_FOLDER, version)
     (into / PACKAGE_FOLDER / "pyproject.toml").write_text(package_project(version), encoding="utf-8")
     shutil.copy(root / "requirements.txt", into / "requirements.txt")
+    (into / "tools").mkdir()
+    for name in LEARNER_TOOLS:
+        shutil.copy(root / "tools" / name, into / "tools" / name)
+    (into / "Makefile").write_text(BUNDLE_MAKEFILE, encoding="utf-8")
     (into / "README.md").write_text(readme(upto, modules, milestones), encoding="utf-8")
     return {"release": released, "package": [m.parent.name for m in in_package],
             "milestones": [p.stem for p in milestones], "files": [f.as_posix() for f in files]}

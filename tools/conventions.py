@@ -15,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "tinytorch"
+# In a student bundle (tools/bundle.py): the folder of the reference package, with its own pyproject.toml.
+REFERENCE_FOLDER = "tinytorch-reference"
 
 # ---------------------------------------------------------------------------------------------
 # Markers. nbgrader_config.py hands the same strings to nbgrader's ClearSolutions and

@@ -56,8 +56,14 @@ def build(work: Path = DEFAULT_WORK, into: Path = DEFAULT_INTO) -> list[str]:
     if not notebooks:
         raise cv.NotebookError(f"{work}: no module notebooks (run `make work` first)")
     shutil.rmtree(target, ignore_errors=True)  # a module removed from work/ must not linger
-    export.build_package(notebooks, work.parent, into)
+    export.build_package(notebooks, work.parent, into, learner_version())
     return [path.parent.name for path in notebooks]
+
+
+def learner_version() -> str:
+    """The course's version: from pyproject.toml in the course repository, from the reference package's in a bundle."""
+    course = cv.ROOT / "pyproject.toml"
+    return export.project_version(course if course.exists() else cv.ROOT / cv.REFERENCE_FOLDER / "pyproject.toml")
 
 
 def package_modules_by_notebook(notebooks: list[Path], root: Path) -> dict[str, list[str]]:
@@ -146,6 +152,10 @@ def check(work: Path = DEFAULT_WORK, into: Path = DEFAULT_INTO, out=print) -> st
     package: a stub of module 05 that raises inside a Tensor test is module 05's), else on the
     module whose tests failed (a wrong value).
     """
+    if not (PACKAGE_TESTS / "core").is_dir():
+        raise cv.NotebookError(f"the package tests ({PACKAGE_TESTS / 'core'}) are not here: a student bundle leaves "
+                               "them out, so check your framework in a clone of the course repository, or run a "
+                               "milestone on it (USE_MY_FRAMEWORK = True)")
     notebooks = work_notebooks(work)
     owners = package_modules_by_notebook(notebooks, work.parent)
     origin = imported_from(into, owners)
@@ -206,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             modules = build(work, into)
             print(f"Your framework: {into / cv.PACKAGE} from {', '.join(modules)}.")
-            print("Check it with `make check-my-framework`; run a milestone on it with USE_MY_FRAMEWORK = True "
-                  "in its first cell.")
+            check_it = "Check it with `make check-my-framework`; run" if (PACKAGE_TESTS / "core").is_dir() else "Run"
+            print(f"{check_it} a milestone on it with USE_MY_FRAMEWORK = True in its first cell.")
             return 0
         return 1 if check(work, into) else 0
     except cv.NotebookError as error:

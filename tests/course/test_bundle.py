@@ -19,9 +19,9 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.course.nbgrader_course import load_notebook
-from tests.course.solved import solved_release
+from tests.course.solved import solved_release, write_work
 from tools import conventions
-from tools.bundle import PACKAGE_FOLDER, imported_package_modules, milestone_notebooks, owners
+from tools.bundle import PACKAGE_FOLDER, imported_package_modules, last_module_needed, milestone_notebooks, owners
 from tools.conventions import ROOT, SOLUTION_BEGIN, SOLUTION_END, module_names, source_text
 
 MODULES = module_names()
@@ -147,6 +147,35 @@ def test_the_open_module_runs_on_the_bundle_and_the_package_installs(tmp_path):
             assert needs - packaged, f"{milestone.stem} could run on the bundle for {upto} but was left out"
 
 
+def test_a_learner_builds_their_own_framework_in_a_bundle_and_a_milestone_runs_on_it(tmp_path):
+    """The bundle's Makefile and tools export the learner's notebooks in work/, as in the course repository."""
+    milestone = milestone_notebooks()[0]
+    upto = MODULES[MODULES.index(last_module_needed(milestone)) + 1]  # the first bundle holding the milestone
+    bundle = tmp_path / "bundle"
+    make_bundle(upto, bundle)
+    env = {key: value for key, value in os.environ.items() if key not in ("TINYTORCH_PATH", "PYTHONPATH")}
+    made = subprocess.run(["make", "work"], cwd=bundle, capture_output=True, text=True, timeout=60, env=env)
+    assert made.returncode == 0 and sorted(p.name for p in (bundle / "work").iterdir()) == MODULES[: MODULES.index(upto) + 1]
+    write_work(bundle / "work", MODULES[: MODULES.index(upto) + 1])  # solved, as the learner would leave them
+    built = subprocess.run(["make", "my-framework", f"PYTHON={sys.executable}"], cwd=bundle, capture_output=True,
+                           text=True, timeout=300, env=env)
+    assert built.returncode == 0, f"make my-framework in the bundle:\n{built.stdout}{built.stderr}"
+    assert str(bundle / "tools" / "learner.py") in subprocess.run(
+        [sys.executable, "-c", "import tools.learner; print(tools.learner.__file__)"], cwd=bundle, env=env,
+        capture_output=True, text=True).stdout, "the bundle's own tools must do the build"
+    checked = subprocess.run(["make", "check-my-framework", f"PYTHON={sys.executable}"], cwd=bundle,
+                             capture_output=True, text=True, timeout=300, env=env)
+    assert checked.returncode != 0 and "a student bundle leaves them out" in checked.stderr, checked.stderr
+
+    notebook = nbformat.read(bundle / "notebooks" / milestone.name, as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    first.source = first.source.replace("USE_MY_FRAMEWORK = False", "USE_MY_FRAMEWORK = True")
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(bundle / "notebooks")}}).execute(env=env)
+    printed = "".join(output.get("text", "") for output in first.outputs)
+    assert f"tinytorch from {bundle / 'build' / 'learner' / 'tinytorch'}" in printed, printed
+
+
 @pytest.mark.parametrize("code, needs", [
     ("from tinytorch import Tensor", "01_tensor"),
     ("import tinytorch.core.layers as layers", "03_layers"),
@@ -156,8 +185,6 @@ def test_the_open_module_runs_on_the_bundle_and_the_package_installs(tmp_path):
     ("from tinytorch import capstone", "20_capstone"),
 ])
 def test_a_milestone_needs_the_modules_its_imports_name(tmp_path, code, needs):
-    from tools.bundle import last_module_needed
-
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(f"import numpy as np\n{code}")]
     path = tmp_path / "99_milestone.ipynb"
