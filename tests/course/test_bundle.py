@@ -28,6 +28,10 @@ MODULES = module_names()
 SOLUTION_BLOCK = re.compile(re.escape(SOLUTION_BEGIN) + r"\n(.*?)" + re.escape(SOLUTION_END), re.S)
 # Open modules to bundle for: the first, one in the middle, the last.
 OPEN = sorted({MODULES[0], MODULES[len(MODULES) // 2], MODULES[-1]}, key=MODULES.index)
+# A first cell for kernels that must see only a bundle's packages: the course's own editable install would
+# quietly supply any module they lack.
+WITHOUT_THE_COURSES_INSTALL = ("import sys\nsys.meta_path[:] = [finder for finder in sys.meta_path\n"
+                               "                 if not getattr(finder, '__module__', '').startswith('__editable__')]\n")
 
 
 def make_bundle(upto: str, into) -> subprocess.CompletedProcess:
@@ -98,10 +102,7 @@ def run_solved_on(bundle, upto: str, package) -> None:
     """Module `upto`, solved the way a student would, runs on the bundle's package (first cell checks which one)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package), os.environ.get("PYTHONPATH", "")]))
     notebook = nbformat.reads(json.dumps(solved_release(upto)), as_version=4)
-    # The course's own editable install would quietly supply any module the bundle's package lacks: drop it.
-    guard = ("import sys\n"
-             "sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, '__module__', '').startswith('__editable__')]\n"
-             f"import tinytorch\nassert tinytorch.__file__.startswith({str(package)!r}), "
+    guard = (f"{WITHOUT_THE_COURSES_INSTALL}import tinytorch\nassert tinytorch.__file__.startswith({str(package)!r}), "
              "f'tinytorch comes from {tinytorch.__file__}'")
     notebook.cells.insert(0, nbformat.v4.new_code_cell(guard))
     folder = bundle / "release" / upto
@@ -170,6 +171,7 @@ def test_a_learner_builds_their_own_framework_in_a_bundle_and_a_milestone_runs_o
     notebook = nbformat.read(bundle / "notebooks" / milestone.name, as_version=4)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     first.source = first.source.replace("USE_MY_FRAMEWORK = False", "USE_MY_FRAMEWORK = True")
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(WITHOUT_THE_COURSES_INSTALL))
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(bundle / "notebooks")}}).execute(env=env)
     printed = "".join(output.get("text", "") for output in first.outputs)
